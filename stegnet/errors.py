@@ -1,0 +1,75 @@
+"""Exception types shared by the library and the CLI.
+
+Every error a user can cause is a :class:`StegnetError` subclass carrying an
+``exit_code``; the CLI prints ``str(error)`` as one line on stderr and exits
+with that code. Anything else is a bug and shows a traceback only with
+``--debug``.
+
+Exit codes (documented in ``stegnet --help`` and the README):
+
+=====  ==========================================================
+0      success
+1      runtime error (I/O failure, model problem, anything else)
+2      usage error: bad option, bad or missing input file, refused output
+3      no payload found, wrong key, or corrupted payload
+4      payload larger than the cover's capacity
+=====  ==========================================================
+"""
+
+from __future__ import annotations
+
+
+class StegnetError(Exception):
+    """Base class of all errors meant for the user (one-line message)."""
+
+    exit_code: int = 1
+
+
+class UsageError(StegnetError):
+    """Bad combination of options or a refused output path."""
+
+    exit_code = 2
+
+
+class InputError(StegnetError):
+    """An input file is missing, unreadable, not an image, or unsupported."""
+
+    exit_code = 2
+
+
+class OutputError(StegnetError):
+    """An output cannot be written (exists without --force, read-only, disk full)."""
+
+    exit_code = 2
+
+
+class ModelError(StegnetError):
+    """Unknown model name or unreadable weights."""
+
+    exit_code = 1
+
+
+class PayloadError(StegnetError):
+    """Base class for payload extraction failures."""
+
+    exit_code = 3
+
+
+class PayloadNotFound(PayloadError):
+    """The image carries no stegnet payload (or not one readable without a key)."""
+
+    def __init__(self, message: str = "no payload found") -> None:
+        super().__init__(message)
+
+
+class WrongKeyOrCorrupted(PayloadError):
+    """Authentication or error correction failed: wrong key or damaged image."""
+
+    def __init__(self, message: str = "wrong key or corrupted payload") -> None:
+        super().__init__(message)
+
+
+class PayloadTooLarge(StegnetError):
+    """The payload does not fit the cover's capacity."""
+
+    exit_code = 4
