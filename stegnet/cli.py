@@ -1,0 +1,428 @@
+"""Command-line interface (thin: parses options, calls the library, prints).
+
+Every command prints human messages on stderr (none with ``--quiet``) and, with
+``--json``, exactly one JSON object on stdout. Errors are one line on stderr and
+a documented exit code; a traceback only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from stegnet import __version__
+from stegnet.errors import StegnetError, UsageError
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 ok, 1 runtime error, 2 usage or input error (bad option, unreadable "
+    "input, output exists without --force), 3 no payload / wrong key / corrupted, "
+    "4 payload larger than capacity."
+)
+
+app = typer.Typer(
+    name="stegnet",
+    help=(
+        "Hide an image or any bytes inside a photo with invertible neural networks. "
+        "Stego images are always 8-bit PNG and everything is measured after saving them.\n\n"
+        + EXIT_CODES_HELP
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+eval_app = typer.Typer(help="Measure quality on a folder of photos; writes JSON.")
+train_app = typer.Typer(help="Train the networks (resumable; logs the curve).")
+app.add_typer(eval_app, name="eval")
+app.add_typer(train_app, name="train")
+
+
+class _State:
+    debug: bool = False
+
+
+STATE = _State()
+
+# ---------------------------------------------------------------- shared options
+ForceOpt = Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existing output.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No messages on stderr.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+DeviceOpt = Annotated[
+    str, typer.Option("--device", help="auto (CUDA if available), cpu or cuda.")
+]
+ModelOpt = Annotated[
+    str | None, typer.Option("--model", "-m", help="Model name (see `stegnet models`).")
+]
+KeyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--key",
+        help="Passphrase (visible in the process list: prefer --key-file or $STEGNET_KEY).",
+        envvar="STEGNET_KEY",
+        show_envvar=True,
+    ),
+]
+KeyFileOpt = Annotated[
+    Path | None,
+    typer.Option("--key-file", help="Read the key from a file (one trailing newline dropped)."),
+]
+
+
+def _stderr(message: str, quiet: bool) -> None:
+    if not quiet:
+        print(message, file=sys.stderr, flush=True)
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    print(f"stegnet: error: {message}", file=sys.stderr, flush=True)
+    return typer.Exit(code)
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn library errors into one stderr line + exit code (traceback only with --debug)."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except StegnetError as error:
+        if STATE.debug:
+            raise
+        raise _fail(str(error).splitlines()[0] if str(error) else type(error).__name__,
+                    error.exit_code) from None
+    except KeyboardInterrupt:
+        raise _fail("interrupted", 130) from None
+    except MemoryError:
+        raise _fail("out of memory (try a smaller image or --device cpu)", 1) from None
+    except Exception as error:  # noqa: BLE001 - last line of defence for the user
+        if STATE.debug:
+            raise
+        text = str(error).splitlines()[0] if str(error) else ""
+        raise _fail(f"internal error: {type(error).__name__}: {text} (rerun with --debug)",
+                    1) from None
+
+
+def _progress(description: str, quiet: bool) -> Callable[[int, int], None] | None:
+    """A Rich progress callback on a terminal; None (silent) otherwise."""
+    if quiet or not sys.stderr.isatty():
+        return None
+    from rich.progress import Progress
+
+    progress = Progress(transient=True, console=__import__("rich.console").console.Console(
+        stderr=True))
+    task = progress.add_task(description, total=None)
+    progress.start()
+
+    def update(done: int, total: int) -> None:
+        progress.update(task, completed=done, total=total)
+        if done >= total:
+            progress.stop()
+
+    return update
+
+
+def _emit_json(record: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(record) + "\n")
+    sys.stdout.flush()
+
+
+def _read_key(key: str | None, key_file: Path | None) -> bytes | None:
+    if key is not None and key_file is not None:
+        raise UsageError("give either --key or --key-file, not both")
+    if key_file is not None:
+        from stegnet.imageio import read_bytes
+
+        data = read_bytes(key_file)
+        if data.endswith(b"\n"):
+            data = data[:-1]
+            if data.endswith(b"\r"):
+                data = data[:-1]
+        if not data:
+            raise UsageError(f"{key_file}: key file is empty")
+        return data
+    if key is not None:
+        if not key:
+            raise UsageError("--key is empty")
+        return key.encode("utf-8")
+    return None
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"stegnet {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool | None,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    STATE.debug = debug
+
+
+# ---------------------------------------------------------------- hide / reveal
+@app.command(epilog="Example: stegnet hide cover.png secret.jpg -o stego.png")
+def hide(
+    cover: Annotated[str, typer.Argument(help="Cover photo (any size >= 64x64).")],
+    secret: Annotated[str, typer.Argument(help="Image to hide (fitted to the cover).")],
+    output: Annotated[str, typer.Option("--output", "-o", help="Stego PNG to write.")],
+    model: ModelOpt = None,
+    device: DeviceOpt = "auto",
+    force: ForceOpt = False,
+    quiet: QuietOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Hide SECRET inside COVER and write the stego image as PNG.
+
+    The secret is resized (aspect ratio kept) to fit the cover and centred on black;
+    `stegnet reveal` gives back that canvas at the cover's size.
+    """
+    with _errors():
+        from stegnet import hiding
+        from stegnet.device import resolve_device
+        from stegnet.imageio import check_output_path, load_rgb, save_png
+        from stegnet.zoo import get_model_info, load_model
+
+        check_output_path(output, [cover, secret], force=force, png=True)
+        if cover == "-" and secret == "-":
+            raise UsageError("only one input can be read from stdin")
+        started = time.perf_counter()
+        cover_img = load_rgb(cover, min_side=hiding.MIN_COVER_SIDE)
+        secret_img = load_rgb(secret)
+        dev = resolve_device(device)
+        info = get_model_info("hide", model)
+        net = load_model("hide", info.name, dev)
+        stego = hiding.hide(cover_img, secret_img, net, dev,
+                            progress=_progress("hiding", quiet))
+        save_png(stego, output, force=force)
+        seconds = time.perf_counter() - started
+        _stderr(f"wrote {output} ({stego.shape[1]}x{stego.shape[0]}, model {info.name}, "
+                f"{seconds:.2f} s)", quiet or output == "-")
+        if json_out:
+            _emit_json({"command": "hide", "cover": cover, "secret": secret, "stego": output,
+                        "width": stego.shape[1], "height": stego.shape[0],
+                        "model": info.name, "device": dev, "seconds": round(seconds, 3)})
+
+
+def _default_reveal_path(stego: str) -> str:
+    if stego == "-":
+        raise UsageError("reading the stego from stdin needs -o (a file or - for stdout)")
+    path = Path(stego)
+    return str(path.with_name(f"{path.stem}.revealed.png"))
+
+
+@app.command(epilog="Example: stegnet reveal stego.png -o secret.png")
+def reveal(
+    stego: Annotated[str, typer.Argument(help="Stego PNG written by `stegnet hide`.")],
+    output: Annotated[
+        str | None,
+        typer.Option("--output", "-o", help="Where to write (default: STEGO.revealed.png)."),
+    ] = None,
+    model: ModelOpt = None,
+    device: DeviceOpt = "auto",
+    force: ForceOpt = False,
+    quiet: QuietOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Recover the hidden image from STEGO (an image of the stego's size)."""
+    with _errors():
+        from stegnet import hiding
+        from stegnet.device import resolve_device
+        from stegnet.imageio import check_output_path, load_rgb, save_png
+        from stegnet.zoo import get_model_info, load_model
+
+        target = output if output is not None else _default_reveal_path(stego)
+        check_output_path(target, [stego], force=force, png=True)
+        started = time.perf_counter()
+        stego_img = load_rgb(stego, min_side=hiding.MIN_COVER_SIDE)
+        dev = resolve_device(device)
+        info = get_model_info("hide", model)
+        net = load_model("hide", info.name, dev)
+        revealed = hiding.reveal(stego_img, net, dev, progress=_progress("revealing", quiet))
+        save_png(revealed, target, force=force)
+        seconds = time.perf_counter() - started
+        _stderr(f"wrote {target} ({revealed.shape[1]}x{revealed.shape[0]}, {seconds:.2f} s)",
+                quiet or target == "-")
+        if json_out:
+            _emit_json({"command": "reveal", "stego": stego, "output": target,
+                        "width": revealed.shape[1], "height": revealed.shape[0],
+                        "model": info.name, "device": dev, "seconds": round(seconds, 3)})
+
+
+# ---------------------------------------------------------------- bytes
+@app.command("embed-bits", epilog=(
+    "Examples: stegnet embed-bits cover.png notes.pdf -o stego.png --key-file k.txt\n"
+    "cat data.bin | stegnet embed-bits cover.png - -o stego.png"))
+def embed_bits(
+    cover: Annotated[str, typer.Argument(help="Cover photo.")],
+    payload: Annotated[
+        str | None, typer.Argument(help="File to hide, or - for stdin.")
+    ] = None,
+    output: Annotated[str, typer.Option("--output", "-o", help="Stego PNG to write.")] = "",
+    text: Annotated[str | None, typer.Option("--text", help="Hide this text instead.")] = None,
+    key: KeyOpt = None,
+    key_file: KeyFileOpt = None,
+    model: ModelOpt = None,
+    device: DeviceOpt = "auto",
+    force: ForceOpt = False,
+    quiet: QuietOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Hide any bytes in the colour of COVER (bit-exact from the saved PNG).
+
+    With a key the payload is encrypted and authenticated (scrypt + ChaCha20-Poly1305)
+    and the key also decides which positions carry which bits.
+    """
+    with _errors():
+        from stegnet import bits
+        from stegnet.device import resolve_device
+        from stegnet.imageio import check_output_path, load_rgb, read_bytes, save_png
+        from stegnet.zoo import get_model_info, load_model
+
+        if not output:
+            raise UsageError("missing option -o/--output (the stego PNG to write)")
+        if (payload is None) == (text is None):
+            raise UsageError("give exactly one of PAYLOAD (file or -) and --text")
+        check_output_path(output, [cover, payload], force=force, png=True)
+        key_bytes = _read_key(key, key_file)
+        started = time.perf_counter()
+        data = text.encode("utf-8") if text is not None else read_bytes(payload)
+        cover_img = load_rgb(cover, min_side=bits.MIN_COVER_SIDE)
+        dev = resolve_device(device)
+        info = get_model_info("bits", model)
+        net = load_model("bits", info.name, dev)
+        report = bits.embed(cover_img, data, key_bytes, net, info.name, dev,
+                            progress=_progress("embedding", quiet))
+        save_png(report.stego, output, force=force)
+        height, width = cover_img.shape[:2]
+        cap = bits.capacity(height, width, key_bytes is not None, bits.ecc_nsym(info.name))
+        seconds = time.perf_counter() - started
+        _stderr(f"wrote {output}: {len(data)} of {cap} bytes, raw bit errors "
+                f"{report.raw_ber:.2%} (corrected by ECC), {seconds:.2f} s", quiet)
+        if json_out:
+            _emit_json({"command": "embed-bits", "cover": cover, "stego": output,
+                        "payload_bytes": len(data), "capacity_bytes": cap,
+                        "channel_bits": report.channel_bits, "raw_ber": report.raw_ber,
+                        "keyed": key_bytes is not None, "model": info.name, "device": dev,
+                        "seconds": round(seconds, 3)})
+
+
+@app.command("extract-bits", epilog=(
+    "Examples: stegnet extract-bits stego.png -o notes.pdf --key-file k.txt\n"
+    "stegnet extract-bits stego.png -o - | sha256sum"))
+def extract_bits(
+    stego: Annotated[str, typer.Argument(help="Stego PNG written by embed-bits.")],
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="File to write, or - for stdout.")
+    ] = "",
+    key: KeyOpt = None,
+    key_file: KeyFileOpt = None,
+    model: ModelOpt = None,
+    device: DeviceOpt = "auto",
+    force: ForceOpt = False,
+    quiet: QuietOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Recover the bytes hidden by embed-bits; fails cleanly, never returns garbage."""
+    with _errors():
+        from stegnet import bits
+        from stegnet.device import resolve_device
+        from stegnet.imageio import check_output_path, load_rgb, write_bytes
+        from stegnet.zoo import get_model_info, load_model
+
+        if not output:
+            raise UsageError("missing option -o/--output (a file, or - for stdout)")
+        if output == "-" and json_out:
+            raise UsageError("--json prints on stdout: write the payload to a file with -o")
+        if output != "-":
+            check_output_path(output, [stego], force=force, png=False)
+        key_bytes = _read_key(key, key_file)
+        started = time.perf_counter()
+        stego_img = load_rgb(stego, min_side=bits.MIN_COVER_SIDE)
+        dev = resolve_device(device)
+        info = get_model_info("bits", model)
+        net = load_model("bits", info.name, dev)
+        data = bits.extract(stego_img, key_bytes, net, info.name, dev)
+        write_bytes(data, output, force=force)
+        seconds = time.perf_counter() - started
+        _stderr(f"recovered {len(data)} bytes -> {output} ({seconds:.2f} s)", quiet)
+        if json_out:
+            _emit_json({"command": "extract-bits", "stego": stego, "output": output,
+                        "payload_bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
+                        "keyed": key_bytes is not None, "model": info.name, "device": dev,
+                        "seconds": round(seconds, 3)})
+
+
+@app.command(epilog="Example: stegnet capacity cover.png --json")
+def capacity(
+    cover: Annotated[str, typer.Argument(help="Cover photo.")],
+    key: KeyOpt = None,
+    key_file: KeyFileOpt = None,
+    model: ModelOpt = None,
+    quiet: QuietOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Print how many payload bytes fit in COVER (after framing and error correction)."""
+    with _errors():
+        from stegnet import bits
+        from stegnet.imageio import load_rgb
+        from stegnet.zoo import get_model_info
+
+        keyed = _read_key(key, key_file) is not None
+        cover_img = load_rgb(cover, min_side=bits.MIN_COVER_SIDE)
+        height, width = cover_img.shape[:2]
+        info = get_model_info("bits", model)
+        cap = bits.capacity(height, width, keyed, bits.ecc_nsym(info.name))
+        record = {"cover": cover, "width": width, "height": height, "capacity_bytes": cap,
+                  "bits_per_pixel": round(8 * cap / (width * height), 4), "keyed": keyed,
+                  "model": info.name}
+        if json_out:
+            _emit_json(record)
+        elif not quiet:
+            print(cap)
+            _stderr(f"{cover}: {cap} bytes ({record['bits_per_pixel']} bit/pixel)", quiet)
+        else:
+            print(cap)
+
+
+# ---------------------------------------------------------------- models
+@app.command()
+def models(json_out: JsonOpt = False) -> None:
+    """List the shipped models and the metrics measured on their cards."""
+    with _errors():
+        from stegnet.zoo import list_models
+
+        entries = list_models()
+        if json_out:
+            _emit_json({"models": [{"name": m.name, "task": m.task, **m.card} for m in entries]})
+            return
+        for info in entries:
+            default = " (default)" if info.card.get("default") else ""
+            metrics = ", ".join(f"{k}={v}" for k, v in info.metrics.items()
+                                if isinstance(v, (int, float)))
+            print(f"{info.task:5s} {info.name}{default}: {info.card.get('summary', '')}")
+            if metrics:
+                print(f"      {metrics}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    app()
+
+
+if __name__ == "__main__":
+    main()

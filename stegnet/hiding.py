@@ -1,0 +1,120 @@
+"""Image-in-image hiding: the library API behind ``stegnet hide`` / ``stegnet reveal``.
+
+Images are numpy arrays HxWx3 uint8 (what :func:`stegnet.imageio.load_rgb` gives).
+
+How the secret is fitted to the cover: it is resized (bicubic, aspect ratio
+kept) to the largest size that fits inside the cover and centred on a black
+canvas of the cover's size. ``reveal`` returns that whole canvas, i.e. an image
+of the stego's size; the black borders come back (approximately) black.
+
+Odd sizes: the cover is reflect-padded to even height/width, processed, and the
+stego is cropped back to the exact cover size. Large images are processed in
+overlapping tiles (:mod:`stegnet.tiling`), so memory is bounded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from PIL import Image
+
+from stegnet.errors import InputError
+from stegnet.tiling import pad_to_multiple, run_tiled
+
+MIN_COVER_SIDE = 64
+TILE = 512
+MARGIN = 32
+LATENT = "zeros"  # the fixed latent used for the dropped branch at reveal (measured choice)
+
+
+def fit_secret(secret: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Letterbox ``secret`` (h x w x 3 uint8) into a black ``height x width`` canvas."""
+    src_h, src_w = secret.shape[:2]
+    scale = min(height / src_h, width / src_w)
+    new_w, new_h = max(1, round(src_w * scale)), max(1, round(src_h * scale))
+    new_w, new_h = min(new_w, width), min(new_h, height)
+    resized = secret
+    if (new_h, new_w) != (src_h, src_w):
+        resized = np.asarray(
+            Image.fromarray(secret).resize((new_w, new_h), Image.Resampling.BICUBIC)
+        )
+    canvas = np.zeros((height, width, 3), dtype=np.uint8)
+    top, left = (height - new_h) // 2, (width - new_w) // 2
+    canvas[top : top + new_h, left : left + new_w] = resized
+    return canvas
+
+
+def _to_tensor(image: np.ndarray, device: str):
+    import torch
+
+    tensor = torch.from_numpy(np.ascontiguousarray(image)).to(device)
+    return tensor.permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
+
+
+def _to_u8(tensor) -> np.ndarray:
+    """(1, 3, H, W) in [0, 1] -> HxWx3 uint8, exactly as an 8-bit PNG stores it."""
+    return tensor.clamp(0, 1).mul(255).round().byte()[0].permute(1, 2, 0).cpu().numpy()
+
+
+def _check_cover(image: np.ndarray, what: str) -> None:
+    height, width = image.shape[:2]
+    if min(height, width) < MIN_COVER_SIDE:
+        raise InputError(
+            f"{what} is {width}x{height}; images must be at least "
+            f"{MIN_COVER_SIDE}x{MIN_COVER_SIDE}"
+        )
+
+
+def hide(
+    cover: np.ndarray,
+    secret: np.ndarray,
+    model=None,
+    device: str = "cpu",
+    tile: int = TILE,
+    progress: Callable[[int, int], None] | None = None,
+) -> np.ndarray:
+    """Hide ``secret`` in ``cover``; returns the 8-bit stego (same size as cover)."""
+    import torch
+
+    from stegnet.zoo import load_model
+
+    _check_cover(cover, "cover")
+    model = model if model is not None else load_model("hide", None, device)
+    height, width = cover.shape[:2]
+    fitted = fit_secret(secret, height, width)
+    cover_even, secret_even = pad_to_multiple(cover, 2), pad_to_multiple(fitted, 2)
+
+    def run(tiles: list[np.ndarray]) -> np.ndarray:
+        with torch.inference_mode():
+            stego, _ = model.hide(_to_tensor(tiles[0], device), _to_tensor(tiles[1], device))
+        return _to_u8(stego)
+
+    stego = run_tiled([cover_even, secret_even], run, tile, MARGIN, progress=progress)
+    return stego[:height, :width]
+
+
+def reveal(
+    stego: np.ndarray,
+    model=None,
+    device: str = "cpu",
+    tile: int = TILE,
+    latent: str = LATENT,
+    progress: Callable[[int, int], None] | None = None,
+) -> np.ndarray:
+    """Recover the hidden image from an 8-bit ``stego``; returns an image of the stego's size."""
+    import torch
+
+    from stegnet.zoo import load_model
+
+    _check_cover(stego, "stego image")
+    model = model if model is not None else load_model("hide", None, device)
+    height, width = stego.shape[:2]
+
+    def run(tiles: list[np.ndarray]) -> np.ndarray:
+        with torch.inference_mode():
+            secret = model.reveal(_to_tensor(tiles[0], device), latent=latent)
+        return _to_u8(secret)
+
+    revealed = run_tiled([pad_to_multiple(stego, 2)], run, tile, MARGIN, progress=progress)
+    return revealed[:height, :width]

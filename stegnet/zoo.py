@@ -1,0 +1,135 @@
+"""Model registry: names -> weight files and their model cards.
+
+Every shipped model is two files in the weights folder:
+
+* ``<name>.safetensors`` -- the tensors, with metadata ``{"arch": ..., "config": json}``;
+* ``<name>.json`` -- its card: task (``hide`` or ``bits``), architecture, training
+  data and steps, and the metrics measured by ``stegnet eval`` (the same numbers as
+  ``results/``). A human-readable ``<name>.md`` card is generated from it.
+
+The weights folder is found in this order: ``$STEGNET_WEIGHTS``, the ``weights/``
+folder of a source checkout, ``<sys.prefix>/share/stegnet/weights`` (pip install).
+Nothing is ever downloaded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from typing import TYPE_CHECKING
+
+from stegnet.errors import ModelError
+
+if TYPE_CHECKING:  # torch is imported lazily: listing models must not pay for it
+    import torch
+
+
+def weights_dir() -> Path:
+    """The folder holding the shipped weights and cards."""
+    env = os.environ.get("STEGNET_WEIGHTS")
+    candidates = [Path(env)] if env else []
+    candidates += [
+        Path(__file__).resolve().parent.parent / "weights",
+        Path(sys.prefix) / "share" / "stegnet" / "weights",
+    ]
+    for folder in candidates:
+        if folder.is_dir() and any(folder.glob("*.safetensors")):
+            return folder
+    return candidates[0]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """One registry entry: the card's content plus the weight file path."""
+
+    name: str
+    task: str
+    card: dict
+    path: Path
+
+    @property
+    def metrics(self) -> dict:
+        return self.card.get("metrics", {})
+
+
+def list_models(task: str | None = None) -> list[ModelInfo]:
+    """Shipped models (optionally only one task), default model first."""
+    folder = weights_dir()
+    models = []
+    for card_path in sorted(folder.glob("*.json")):
+        card = json.loads(card_path.read_text())
+        weights = folder / f"{card_path.stem}.safetensors"
+        if "task" not in card or not weights.exists():
+            continue
+        if task is None or card["task"] == task:
+            models.append(ModelInfo(card_path.stem, card["task"], card, weights))
+    return sorted(models, key=lambda m: (m.task, not m.card.get("default", False), m.name))
+
+
+def get_model_info(task: str, name: str | None = None) -> ModelInfo:
+    """The named model, or the task's default; ModelError if unknown."""
+    models = list_models(task)
+    if not models:
+        raise ModelError(f"no shipped '{task}' model found in {weights_dir()}")
+    if name is None:
+        return models[0]
+    for info in models:
+        if info.name == name:
+            return info
+    known = ", ".join(m.name for m in models)
+    raise ModelError(f"unknown {task} model '{name}' (known: {known})")
+
+
+def save_weights(module: "torch.nn.Module", path: str | Path, arch: str, config: dict) -> None:
+    """Write a module's state dict as safetensors with architecture metadata."""
+    from safetensors.torch import save_file
+
+    tensors = {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
+    metadata = {"arch": arch, "config": json.dumps(config)}
+    save_file(tensors, str(path), metadata=metadata)
+
+
+def read_weights(path: str | Path) -> tuple[dict[str, "torch.Tensor"], str, dict]:
+    """-> (state_dict, arch, config) from a safetensors file written by :func:`save_weights`."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            metadata = handle.metadata() or {}
+        tensors = load_file(str(path))
+    except Exception as exc:  # noqa: BLE001 - any parse failure is a model error
+        raise ModelError(f"{path}: cannot read weights ({exc})") from None
+    if "arch" not in metadata or "config" not in metadata:
+        raise ModelError(f"{path}: weight file lacks stegnet metadata")
+    return {k: v.float() for k, v in tensors.items()}, metadata["arch"], json.loads(
+        metadata["config"]
+    )
+
+
+@lru_cache(maxsize=8)
+def load_model(task: str, name: str | None = None, device: str = "cpu") -> "torch.nn.Module":
+    """Build and load a shipped model in eval mode on ``device`` (cached per process)."""
+    info = get_model_info(task, name)
+    state, arch, config = read_weights(info.path)
+    module = build_model(arch, config)
+    module.load_state_dict(state)
+    return module.to(device).eval()
+
+
+def build_model(arch: str, config: dict) -> "torch.nn.Module":
+    """Instantiate an architecture by its registry name."""
+    if arch == "hinet":
+        from stegnet.models.hinet import HideNet, HideNetConfig
+
+        return HideNet(HideNetConfig(**config))
+    if arch == "colour-cinn":
+        from stegnet.models.cinn import ColourFlow, ColourFlowConfig
+
+        return ColourFlow(ColourFlowConfig(**config))
+    raise ModelError(f"unknown architecture '{arch}'")
