@@ -398,6 +398,33 @@ def capacity(
             print(cap)
 
 
+@app.command(epilog="Example: stegnet compare cover.png stego.png --json")
+def compare(
+    reference: Annotated[str, typer.Argument(help="Reference image (e.g. the cover).")],
+    test: Annotated[str, typer.Argument(help="Image to compare (e.g. the stego).")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Print PSNR, SSIM and CIEDE2000 between two images of the same size."""
+    with _errors():
+        from stegnet.color import delta_e00_rgb
+        from stegnet.imageio import load_rgb
+        from stegnet.metrics import psnr, ssim
+
+        first, second = load_rgb(reference), load_rgb(test)
+        if first.shape != second.shape:
+            raise UsageError(f"{test}: size {second.shape[1]}x{second.shape[0]} differs from "
+                             f"{reference} ({first.shape[1]}x{first.shape[0]})")
+        delta_e = delta_e00_rgb(first, second)
+        record = {"psnr": round(psnr(first, second), 3), "ssim": round(ssim(first, second), 5),
+                  "delta_e00_mean": round(float(delta_e.mean()), 4),
+                  "delta_e00_max": round(float(delta_e.max()), 4)}
+        if json_out:
+            _emit_json({"reference": reference, "test": test, **record})
+        else:
+            print(f"PSNR {record['psnr']:.2f} dB  SSIM {record['ssim']:.4f}  "
+                  f"dE00 mean {record['delta_e00_mean']:.2f} max {record['delta_e00_max']:.2f}")
+
+
 # ---------------------------------------------------------------- models
 @app.command()
 def models(json_out: JsonOpt = False) -> None:
@@ -416,6 +443,203 @@ def models(json_out: JsonOpt = False) -> None:
             print(f"{info.task:5s} {info.name}{default}: {info.card.get('summary', '')}")
             if metrics:
                 print(f"      {metrics}")
+
+
+# ---------------------------------------------------------------- eval
+def _eval_samples(covers: Path, held_out: bool, size: int, limit: int | None):
+    from stegnet.evaluate import folder_samples, held_out_samples
+
+    if not covers.is_dir():
+        raise UsageError(f"{covers}: not a folder")
+    samples = held_out_samples(covers, size) if held_out else folder_samples(covers)
+    if limit is not None:
+        samples = samples[:limit]
+    if not samples:
+        raise UsageError(f"{covers}: no images found")
+    dataset = f"heldout-{size}" if held_out else covers.name
+    return samples, dataset
+
+
+def _write_result(result: dict, out: Path | None, model: str, dataset: str, quiet: bool) -> Path:
+    target = out if out is not None else Path("results") / model / f"{dataset}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(result, indent=1) + "\n")
+    _stderr(f"wrote {target}", quiet)
+    return target
+
+
+CoversOpt = Annotated[Path, typer.Option("--covers", help="Folder of cover photos.")]
+HeldOutOpt = Annotated[
+    bool,
+    typer.Option("--held-out/--all", help="--held-out: COVERS is the training folder; use its "
+                 "held-out split (every 10th photo) centre-cropped to --size, plus 2 odd-sized."),
+]
+SizeOpt = Annotated[int, typer.Option("--size", help="Crop size for --held-out.")]
+OutOpt = Annotated[
+    Path | None, typer.Option("--out", help="JSON to write (default results/MODEL/DATASET.json).")
+]
+LimitOpt = Annotated[int | None, typer.Option("--limit", help="Use only the first N images.")]
+
+
+@eval_app.command("hide", epilog=(
+    "Example: stegnet eval hide --covers ../shared/data/train --held-out --size 512"))
+def eval_hide_cmd(
+    covers: CoversOpt,
+    secrets: Annotated[
+        Path | None, typer.Option("--secrets", help="Folder of secrets (default: next cover).")
+    ] = None,
+    held_out: HeldOutOpt = False,
+    size: SizeOpt = 512,
+    latent: Annotated[str, typer.Option("--latent", help="zeros or gaussian.")] = "zeros",
+    model: ModelOpt = None,
+    device: DeviceOpt = "auto",
+    out: OutOpt = None,
+    limit: LimitOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Hide/reveal every pair, save as PNG, measure PSNR/SSIM; write JSON."""
+    with _errors():
+        from stegnet.device import resolve_device
+        from stegnet.evaluate import eval_hide, folder_samples
+        from stegnet.zoo import get_model_info, load_model
+
+        samples, dataset = _eval_samples(covers, held_out, size, limit)
+        secret_samples = folder_samples(secrets) if secrets is not None else None
+        dev = resolve_device(device)
+        info = get_model_info("hide", model)
+        result = eval_hide(samples, secret_samples, load_model("hide", info.name, dev), dev,
+                           latent, progress=_progress("evaluating", quiet))
+        result.update(model=info.name, dataset=dataset, device=dev,
+                      command="stegnet " + " ".join(sys.argv[1:]))
+        _write_result(result, out, info.name, dataset if latent == "zeros"
+                      else f"{dataset}-{latent}", quiet)
+        agg = result["aggregate"]
+        _stderr(f"{len(samples)} images: stego PSNR mean {agg['stego_psnr']['mean']:.2f} dB "
+                f"(min {agg['stego_psnr']['min']:.2f}), secret PSNR mean "
+                f"{agg['secret_psnr']['mean']:.2f} dB (min {agg['secret_psnr']['min']:.2f})",
+                quiet)
+
+
+@eval_app.command("bits", epilog=(
+    "Example: stegnet eval bits --covers ../shared/data/train --held-out --size 512"))
+def eval_bits_cmd(
+    covers: CoversOpt,
+    held_out: HeldOutOpt = False,
+    size: SizeOpt = 512,
+    sizes: Annotated[
+        str, typer.Option("--payloads", help="Comma-separated payload sizes in bytes or "
+                          "'capacity'.")
+    ] = "0,1,1024,capacity",
+    model: ModelOpt = None,
+    device: DeviceOpt = "auto",
+    out: OutOpt = None,
+    limit: LimitOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Embed/extract payloads through saved PNGs (keyed and not); write JSON."""
+    with _errors():
+        from stegnet.device import resolve_device
+        from stegnet.evaluate import eval_bits
+        from stegnet.zoo import get_model_info, load_model
+
+        samples, dataset = _eval_samples(covers, held_out, size, limit)
+        dev = resolve_device(device)
+        info = get_model_info("bits", model)
+        payloads = tuple(p.strip() for p in sizes.split(",") if p.strip())
+        result = eval_bits(samples, load_model("bits", info.name, dev), info.name, dev,
+                           payloads, progress=_progress("evaluating", quiet))
+        result.update(model=info.name, dataset=dataset, device=dev,
+                      command="stegnet " + " ".join(sys.argv[1:]))
+        _write_result(result, out, info.name, dataset, quiet)
+        agg = result["aggregate"]
+        _stderr(f"{agg['round_trips']} round trips, {agg['failures']} failures; raw BER mean "
+                f"{agg['raw_ber']['mean']:.4f} (max {agg['raw_ber']['max']:.4f}); net "
+                f"{agg['net_bpp']['min']:.3f} bit/pixel; dE00 mean "
+                f"{agg['delta_e00_mean']['mean']:.2f}", quiet)
+
+
+# ---------------------------------------------------------------- train
+@train_app.command("hide", epilog=(
+    "Example: stegnet train hide --data ../shared/data/train --out runs/hide --minutes 60"))
+def train_hide_cmd(
+    data: Annotated[Path, typer.Option("--data", help="Folder of training photos.")] = Path(
+        "../shared/data/train"),
+    out: Annotated[Path, typer.Option("--out", help="Run folder (resumed if it exists).")] = Path(
+        "runs/hide"),
+    steps: Annotated[int, typer.Option(help="Total optimiser steps.")] = 5000,
+    minutes: Annotated[float | None, typer.Option(help="Stop after this wall time.")] = None,
+    batch: Annotated[int, typer.Option(help="Pairs per step.")] = 16,
+    crop: Annotated[int, typer.Option(help="Random crop size.")] = 64,
+    lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 1e-3,
+    blocks: Annotated[int, typer.Option(help="Coupling blocks.")] = 8,
+    hidden: Annotated[int, typer.Option(help="Subnet width.")] = 32,
+    conceal_weight: Annotated[float, typer.Option(help="Weight of stego-vs-cover MSE.")] = 4.0,
+    threads: Annotated[int, typer.Option(help="CPU threads.")] = 2,
+    quiet: QuietOpt = False,
+) -> None:
+    """Train the hiding network; checkpoints and the curve go to OUT."""
+    with _errors():
+        from stegnet.models.hinet import HideNetConfig
+        from stegnet.train.hide import HideTrainConfig, train
+
+        cfg = HideTrainConfig(data=str(data), out=str(out), steps=steps, batch=batch, crop=crop,
+                              lr=lr, conceal_weight=conceal_weight, threads=threads,
+                              model=HideNetConfig(blocks=blocks, hidden=hidden).to_dict())
+        run = train(cfg, minutes, progress=_progress("training", quiet))
+        _stderr(f"run folder {run}: best weights {run / 'best.safetensors'}", quiet)
+
+
+@train_app.command("bits", epilog=(
+    "Example: stegnet train bits --data ../shared/data/train --out runs/bits --minutes 60"))
+def train_bits_cmd(
+    data: Annotated[Path, typer.Option("--data", help="Folder of training photos.")] = Path(
+        "../shared/data/train"),
+    out: Annotated[Path, typer.Option("--out", help="Run folder (resumed if it exists).")] = Path(
+        "runs/bits"),
+    steps: Annotated[int, typer.Option(help="Total optimiser steps.")] = 3000,
+    minutes: Annotated[float | None, typer.Option(help="Stop after this wall time.")] = None,
+    batch: Annotated[int, typer.Option(help="Crops per step.")] = 16,
+    crop: Annotated[int, typer.Option(help="Random crop size.")] = 64,
+    lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 5e-4,
+    blocks: Annotated[int, typer.Option(help="Coupling blocks.")] = 6,
+    hidden: Annotated[int, typer.Option(help="Subnet width.")] = 32,
+    robust_weight: Annotated[
+        float, typer.Option(help="Weight of the sign-survives-rounding loss (0: NLL only).")
+    ] = 2.0,
+    init: Annotated[str, typer.Option(help="Start from these .safetensors weights.")] = "",
+    threads: Annotated[int, typer.Option(help="CPU threads.")] = 2,
+    quiet: QuietOpt = False,
+) -> None:
+    """Train the colour flow for embed-bits; checkpoints and the curve go to OUT."""
+    with _errors():
+        from stegnet.models.cinn import ColourFlowConfig
+        from stegnet.train.bits import BitsTrainConfig, train
+
+        cfg = BitsTrainConfig(data=str(data), out=str(out), steps=steps, batch=batch, crop=crop,
+                              lr=lr, robust_weight=robust_weight, init=init, threads=threads,
+                              model=ColourFlowConfig(blocks=blocks, hidden=hidden).to_dict())
+        run = train(cfg, minutes, progress=_progress("training", quiet))
+        _stderr(f"run folder {run}: best weights {run / 'best.safetensors'}", quiet)
+
+
+# ---------------------------------------------------------------- bench
+@app.command(epilog="Example: stegnet bench --sizes 256,512,1024,2048 --json")
+def bench(
+    sizes: Annotated[str, typer.Option(help="Comma-separated square sizes in pixels.")] = (
+        "256,512,1024,2048"),
+    device: DeviceOpt = "auto",
+    methods: Annotated[str, typer.Option(help="hide, bits or both.")] = "hide,bits",
+    json_out: JsonOpt = False,
+) -> None:
+    """Time hide/reveal and embed/extract per image size; print numbers and peak memory."""
+    with _errors():
+        from stegnet.benchmark import run_benchmark
+
+        rows = run_benchmark([int(s) for s in sizes.split(",")], device,
+                             [m.strip() for m in methods.split(",")],
+                             echo=None if json_out else print)
+        if json_out:
+            _emit_json({"command": "bench", "rows": rows})
 
 
 def main() -> None:

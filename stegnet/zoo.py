@@ -20,7 +20,6 @@ import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from stegnet.errors import ModelError
@@ -72,7 +71,18 @@ def list_models(task: str | None = None) -> list[ModelInfo]:
 
 
 def get_model_info(task: str, name: str | None = None) -> ModelInfo:
-    """The named model, or the task's default; ModelError if unknown."""
+    """The named model, or the task's default; ModelError if unknown.
+
+    ``name`` may also be a path to a ``.safetensors`` file written by the training
+    code (e.g. ``runs/hide/best.safetensors``), for evaluating a run before publishing.
+    """
+    if name is not None and name.endswith(".safetensors"):
+        path = Path(name)
+        if not path.is_file():
+            raise ModelError(f"{name}: no such weight file")
+        card_path = path.with_suffix(".json")
+        card = json.loads(card_path.read_text()) if card_path.is_file() else {}
+        return ModelInfo(path.stem, task, card, path)
     models = list_models(task)
     if not models:
         raise ModelError(f"no shipped '{task}' model found in {weights_dir()}")
@@ -85,7 +95,7 @@ def get_model_info(task: str, name: str | None = None) -> ModelInfo:
     raise ModelError(f"unknown {task} model '{name}' (known: {known})")
 
 
-def save_weights(module: "torch.nn.Module", path: str | Path, arch: str, config: dict) -> None:
+def save_weights(module: torch.nn.Module, path: str | Path, arch: str, config: dict) -> None:
     """Write a module's state dict as safetensors with architecture metadata."""
     from safetensors.torch import save_file
 
@@ -94,7 +104,7 @@ def save_weights(module: "torch.nn.Module", path: str | Path, arch: str, config:
     save_file(tensors, str(path), metadata=metadata)
 
 
-def read_weights(path: str | Path) -> tuple[dict[str, "torch.Tensor"], str, dict]:
+def read_weights(path: str | Path) -> tuple[dict[str, torch.Tensor], str, dict]:
     """-> (state_dict, arch, config) from a safetensors file written by :func:`save_weights`."""
     from safetensors import safe_open
     from safetensors.torch import load_file
@@ -113,16 +123,19 @@ def read_weights(path: str | Path) -> tuple[dict[str, "torch.Tensor"], str, dict
 
 
 @lru_cache(maxsize=8)
-def load_model(task: str, name: str | None = None, device: str = "cpu") -> "torch.nn.Module":
+def load_model(task: str, name: str | None = None, device: str = "cpu") -> torch.nn.Module:
     """Build and load a shipped model in eval mode on ``device`` (cached per process)."""
     info = get_model_info(task, name)
     state, arch, config = read_weights(info.path)
+    expected = {"hide": "hinet", "bits": "colour-cinn"}[task]
+    if arch != expected:
+        raise ModelError(f"{info.path}: a '{arch}' model cannot be used for {task}")
     module = build_model(arch, config)
     module.load_state_dict(state)
     return module.to(device).eval()
 
 
-def build_model(arch: str, config: dict) -> "torch.nn.Module":
+def build_model(arch: str, config: dict) -> torch.nn.Module:
     """Instantiate an architecture by its registry name."""
     if arch == "hinet":
         from stegnet.models.hinet import HideNet, HideNetConfig

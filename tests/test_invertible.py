@@ -57,8 +57,9 @@ def test_conditional_coupling_is_invertible_and_log_det_is_exact() -> None:
     assert torch.allclose(log_det, -inverse_log_det)
     jacobian = torch.autograd.functional.jacobian(lambda v: block(v, cond)[0], x)
     jacobian = jacobian.reshape(x.numel(), x.numel())
-    assert math.isclose(torch.slogdet(jacobian).logabsdet.item(), log_det.item(), rel_tol=1e-6,
-                        abs_tol=1e-6)
+    assert math.isclose(
+        torch.slogdet(jacobian).logabsdet.item(), log_det.item(), rel_tol=1e-6, abs_tol=1e-6
+    )
 
 
 def test_hiding_coupling_log_det_is_exact() -> None:

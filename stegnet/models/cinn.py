@@ -69,7 +69,7 @@ class CondNet(nn.Module):
 
 
 def split_colour(rgb: Tensor) -> tuple[Tensor, Tensor]:
-    """rgb (B, 3, H, W) in [0, 1] -> (condition input (B, 6, h, w), ab_HF / HF_SCALE (B, 6, h, w))."""
+    """rgb (B, 3, H, W) in [0, 1] -> (cond input (B, 6, h, w), ab_HF / HF_SCALE (B, 6, h, w))."""
     lab = rgb_to_lab(rgb)
     lightness = (lab[:, :1] - L_SCALE) / L_SCALE
     ab_bands = haar_dwt(lab[:, 1:])

@@ -36,7 +36,8 @@ def load_photo(path: Path, min_side: int) -> np.ndarray:
         short = min(img.size)
         if short < min_side:
             scale = min_side / short
-            size = (max(min_side, round(img.width * scale)), max(min_side, round(img.height * scale)))
+            size = (max(min_side, round(img.width * scale)),
+                    max(min_side, round(img.height * scale)))
             img = img.resize(size, Image.Resampling.BICUBIC)
         return np.asarray(img, dtype=np.uint8).copy()
 

