@@ -173,17 +173,110 @@ def _main(
     STATE.debug = debug
 
 
+# ---------------------------------------------------------------- files and folders
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".gif", ".ppm"}
+JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=1, help="Files processed in parallel "
+                                      "(folder mode).")]
+
+
+def _is_folder(path: str | None) -> bool:
+    return path is not None and path != "-" and Path(path).is_dir()
+
+
+def _folder_images(folder: str) -> list[str]:
+    files = sorted(str(p) for p in Path(folder).iterdir()
+                   if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise UsageError(f"{folder}: no images in this folder")
+    return files
+
+
+def _plan(source: str, output: str | None, suffix: str, default: Callable[[str], str] | None,
+          ) -> list[tuple[str, str]]:
+    """(input, output) pairs: one file, or every image of a folder into an output folder."""
+    if not _is_folder(source):
+        if output is None:
+            if default is None:
+                raise UsageError("missing option -o/--output")
+            output = default(source)
+        return [(source, output)]
+    if output is None or output == "-":
+        raise UsageError(f"{source} is a folder: give an output folder with -o")
+    if Path(output).exists() and not Path(output).is_dir():
+        raise UsageError(f"{output}: exists and is not a folder")
+    if not Path(output).exists() and Path(output).suffix.lower() in IMAGE_SUFFIXES | {".bin"}:
+        raise UsageError(f"{source} is a folder: -o {output} must be a folder, not a file name")
+    Path(output).mkdir(parents=True, exist_ok=True)
+    return [(f, str(Path(output) / (Path(f).stem + suffix))) for f in _folder_images(source)]
+
+
+def _run_files(pairs: list[tuple[str, str]], work: Callable[[str, str, Any], dict],
+               *, quiet: bool, json_out: bool, jobs: int, label: str) -> None:
+    """Run ``work(input, output, progress)`` on every pair.
+
+    One pair: errors propagate (one line, exit code). Folder mode: every file is
+    tried; a line per file (or a Rich progress bar on a terminal), a summary, JSON
+    lines with --json, and the highest failure exit code if any file failed.
+    """
+    if len(pairs) == 1 and not _is_folder(pairs[0][0]):
+        source, target = pairs[0]
+        record = work(source, target, _progress(label, quiet))
+        _stderr(record.pop("message"), quiet)
+        if json_out:
+            _emit_json(record)
+        return
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    from stegnet.errors import StegnetError as Failure
+
+    bar = _progress(f"{label} {len(pairs)} files", quiet)
+    failures: list[int] = []
+    done = 0
+
+    def attempt(pair: tuple[str, str]) -> dict:
+        try:
+            return work(pair[0], pair[1], None)
+        except Failure as error:
+            return {"input": pair[0], "ok": False, "error": str(error), "code": error.exit_code}
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(attempt, pair) for pair in pairs]
+        for future in as_completed(futures):
+            record = future.result()
+            done += 1
+            if record.get("ok", True) is False:
+                failures.append(record["code"])
+                print(f"stegnet: error: {record['error']}", file=sys.stderr, flush=True)
+            else:
+                record["ok"] = True
+                message = record.pop("message")
+                if bar is None:
+                    _stderr(message, quiet)
+            if bar is not None:
+                bar(done, len(pairs))
+            if json_out:
+                _emit_json(record)
+    _stderr(f"{len(pairs) - len(failures)} done, {len(failures)} failed", quiet)
+    if failures:
+        raise typer.Exit(max(failures))
+
+
 # ---------------------------------------------------------------- hide / reveal
-@app.command(epilog="Example: stegnet hide cover.png secret.jpg -o stego.png")
+@app.command(epilog=(
+    "Examples: stegnet hide cover.png secret.jpg -o stego.png\n"
+    "stegnet hide covers/ secret.png -o stegos/ --jobs 2   (every image of a folder)"))
 def hide(
-    cover: Annotated[str, typer.Argument(help="Cover photo (any size >= 64x64).")],
+    cover: Annotated[str, typer.Argument(help="Cover photo (>= 64x64), - for stdin, or a "
+                                         "folder of covers.")],
     secret: Annotated[str, typer.Argument(help="Image to hide (fitted to the cover).")],
-    output: Annotated[str, typer.Option("--output", "-o", help="Stego PNG to write.")],
+    output: Annotated[str, typer.Option("--output", "-o", help="Stego PNG to write (- for "
+                                        "stdout), or a folder in folder mode.")],
     model: ModelOpt = None,
     device: DeviceOpt = "auto",
     force: ForceOpt = False,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
+    jobs: JobsOpt = 1,
 ) -> None:
     """Hide SECRET inside COVER and write the stego image as PNG.
 
@@ -196,25 +289,32 @@ def hide(
         from stegnet.imageio import check_output_path, load_rgb, save_png
         from stegnet.zoo import get_model_info, load_model
 
-        check_output_path(output, [cover, secret], force=force, png=True)
         if cover == "-" and secret == "-":
             raise UsageError("only one input can be read from stdin")
-        started = time.perf_counter()
-        cover_img = load_rgb(cover, min_side=hiding.MIN_COVER_SIDE)
+        if output == "-" and json_out:
+            raise UsageError("--json prints on stdout: write the stego to a file with -o")
+        pairs = _plan(cover, output, ".png", None)
+        if len(pairs) == 1:
+            check_output_path(pairs[0][1], [pairs[0][0], secret], force=force, png=True)
         secret_img = load_rgb(secret)
         dev = resolve_device(device)
         info = get_model_info("hide", model)
-        net = load_model("hide", info.name, dev)
-        stego = hiding.hide(cover_img, secret_img, net, dev,
-                            progress=_progress("hiding", quiet))
-        save_png(stego, output, force=force)
-        seconds = time.perf_counter() - started
-        _stderr(f"wrote {output} ({stego.shape[1]}x{stego.shape[0]}, model {info.name}, "
-                f"{seconds:.2f} s)", quiet or output == "-")
-        if json_out:
-            _emit_json({"command": "hide", "cover": cover, "secret": secret, "stego": output,
-                        "width": stego.shape[1], "height": stego.shape[0],
-                        "model": info.name, "device": dev, "seconds": round(seconds, 3)})
+        net = load_model("hide", model, dev)
+
+        def work(source: str, target: str, progress: Any) -> dict:
+            started = time.perf_counter()
+            check_output_path(target, [source, secret], force=force, png=True)
+            cover_img = load_rgb(source, min_side=hiding.MIN_COVER_SIDE)
+            stego = hiding.hide(cover_img, secret_img, net, dev, progress=progress)
+            save_png(stego, target, force=force)
+            seconds = time.perf_counter() - started
+            return {"command": "hide", "cover": source, "secret": secret, "stego": target,
+                    "width": stego.shape[1], "height": stego.shape[0], "model": info.name,
+                    "device": dev, "seconds": round(seconds, 3),
+                    "message": f"wrote {target} ({stego.shape[1]}x{stego.shape[0]}, model "
+                               f"{info.name}, {seconds:.2f} s)"}
+
+        _run_files(pairs, work, quiet=quiet, json_out=json_out, jobs=jobs, label="hiding")
 
 
 def _default_reveal_path(stego: str) -> str:
@@ -224,18 +324,23 @@ def _default_reveal_path(stego: str) -> str:
     return str(path.with_name(f"{path.stem}.revealed.png"))
 
 
-@app.command(epilog="Example: stegnet reveal stego.png -o secret.png")
+@app.command(epilog=(
+    "Examples: stegnet reveal stego.png -o secret.png\n"
+    "stegnet reveal stegos/ -o revealed/   (every image of a folder)"))
 def reveal(
-    stego: Annotated[str, typer.Argument(help="Stego PNG written by `stegnet hide`.")],
+    stego: Annotated[str, typer.Argument(help="Stego PNG written by `stegnet hide`, - for "
+                                         "stdin, or a folder.")],
     output: Annotated[
         str | None,
-        typer.Option("--output", "-o", help="Where to write (default: STEGO.revealed.png)."),
+        typer.Option("--output", "-o", help="Where to write (default: STEGO.revealed.png; "
+                     "- for stdout; a folder in folder mode)."),
     ] = None,
     model: ModelOpt = None,
     device: DeviceOpt = "auto",
     force: ForceOpt = False,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
+    jobs: JobsOpt = 1,
 ) -> None:
     """Recover the hidden image from STEGO (an image of the stego's size)."""
     with _errors():
@@ -244,34 +349,43 @@ def reveal(
         from stegnet.imageio import check_output_path, load_rgb, save_png
         from stegnet.zoo import get_model_info, load_model
 
-        target = output if output is not None else _default_reveal_path(stego)
-        check_output_path(target, [stego], force=force, png=True)
-        started = time.perf_counter()
-        stego_img = load_rgb(stego, min_side=hiding.MIN_COVER_SIDE)
+        if output == "-" and json_out:
+            raise UsageError("--json prints on stdout: write the image to a file with -o")
+        pairs = _plan(stego, output, ".png", _default_reveal_path)
+        if len(pairs) == 1:
+            check_output_path(pairs[0][1], [pairs[0][0]], force=force, png=True)
         dev = resolve_device(device)
         info = get_model_info("hide", model)
-        net = load_model("hide", info.name, dev)
-        revealed = hiding.reveal(stego_img, net, dev, progress=_progress("revealing", quiet))
-        save_png(revealed, target, force=force)
-        seconds = time.perf_counter() - started
-        _stderr(f"wrote {target} ({revealed.shape[1]}x{revealed.shape[0]}, {seconds:.2f} s)",
-                quiet or target == "-")
-        if json_out:
-            _emit_json({"command": "reveal", "stego": stego, "output": target,
-                        "width": revealed.shape[1], "height": revealed.shape[0],
-                        "model": info.name, "device": dev, "seconds": round(seconds, 3)})
+        net = load_model("hide", model, dev)
+
+        def work(source: str, target: str, progress: Any) -> dict:
+            started = time.perf_counter()
+            check_output_path(target, [source], force=force, png=True)
+            stego_img = load_rgb(source, min_side=hiding.MIN_COVER_SIDE)
+            revealed = hiding.reveal(stego_img, net, dev, progress=progress)
+            save_png(revealed, target, force=force)
+            seconds = time.perf_counter() - started
+            return {"command": "reveal", "stego": source, "output": target,
+                    "width": revealed.shape[1], "height": revealed.shape[0], "model": info.name,
+                    "device": dev, "seconds": round(seconds, 3),
+                    "message": f"wrote {target} ({revealed.shape[1]}x{revealed.shape[0]}, "
+                               f"{seconds:.2f} s)"}
+
+        _run_files(pairs, work, quiet=quiet, json_out=json_out, jobs=jobs, label="revealing")
 
 
 # ---------------------------------------------------------------- bytes
 @app.command("embed-bits", epilog=(
     "Examples: stegnet embed-bits cover.png notes.pdf -o stego.png --key-file k.txt\n"
-    "cat data.bin | stegnet embed-bits cover.png - -o stego.png"))
+    "cat data.bin | stegnet embed-bits cover.png - -o stego.png\n"
+    "stegnet embed-bits covers/ notes.txt -o stegos/   (same payload into every image)"))
 def embed_bits(
-    cover: Annotated[str, typer.Argument(help="Cover photo.")],
+    cover: Annotated[str, typer.Argument(help="Cover photo, - for stdin, or a folder.")],
     payload: Annotated[
         str | None, typer.Argument(help="File to hide, or - for stdin.")
     ] = None,
-    output: Annotated[str, typer.Option("--output", "-o", help="Stego PNG to write.")] = "",
+    output: Annotated[str, typer.Option("--output", "-o", help="Stego PNG to write (a folder "
+                                        "in folder mode).")] = "",
     text: Annotated[str | None, typer.Option("--text", help="Hide this text instead.")] = None,
     key: KeyOpt = None,
     key_file: KeyFileOpt = None,
@@ -280,6 +394,7 @@ def embed_bits(
     force: ForceOpt = False,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
+    jobs: JobsOpt = 1,
 ) -> None:
     """Hide any bytes in the colour of COVER (bit-exact from the saved PNG).
 
@@ -296,37 +411,51 @@ def embed_bits(
             raise UsageError("missing option -o/--output (the stego PNG to write)")
         if (payload is None) == (text is None):
             raise UsageError("give exactly one of PAYLOAD (file or -) and --text")
-        check_output_path(output, [cover, payload], force=force, png=True)
+        if cover == "-" and payload == "-":
+            raise UsageError("only one input can be read from stdin")
+        if output == "-" and json_out:
+            raise UsageError("--json prints on stdout: write the stego to a file with -o")
+        pairs = _plan(cover, output, ".png", None)
+        if len(pairs) == 1:
+            check_output_path(pairs[0][1], [pairs[0][0], payload], force=force, png=True)
         key_bytes = _read_key(key, key_file)
-        started = time.perf_counter()
         data = text.encode("utf-8") if text is not None else read_bytes(payload)
-        cover_img = load_rgb(cover, min_side=bits.MIN_COVER_SIDE)
         dev = resolve_device(device)
         info = get_model_info("bits", model)
-        net = load_model("bits", info.name, dev)
-        report = bits.embed(cover_img, data, key_bytes, net, info.name, dev,
-                            progress=_progress("embedding", quiet))
-        save_png(report.stego, output, force=force)
-        height, width = cover_img.shape[:2]
-        cap = bits.capacity(height, width, key_bytes is not None, bits.ecc_nsym(info.name))
-        seconds = time.perf_counter() - started
-        _stderr(f"wrote {output}: {len(data)} of {cap} bytes, raw bit errors "
-                f"{report.raw_ber:.2%} (corrected by ECC), {seconds:.2f} s", quiet)
-        if json_out:
-            _emit_json({"command": "embed-bits", "cover": cover, "stego": output,
-                        "payload_bytes": len(data), "capacity_bytes": cap,
-                        "channel_bits": report.channel_bits, "raw_ber": report.raw_ber,
-                        "keyed": key_bytes is not None, "model": info.name, "device": dev,
-                        "seconds": round(seconds, 3)})
+        nsym = bits.ecc_nsym(model)
+        net = load_model("bits", model, dev)
+
+        def work(source: str, target: str, progress: Any) -> dict:
+            started = time.perf_counter()
+            check_output_path(target, [source, payload], force=force, png=True)
+            cover_img = load_rgb(source, min_side=bits.MIN_COVER_SIDE)
+            report = bits.embed(cover_img, data, key_bytes, net, model, dev,
+                                progress=progress)
+            save_png(report.stego, target, force=force)
+            height, width = cover_img.shape[:2]
+            cap = bits.capacity(height, width, key_bytes is not None, nsym)
+            seconds = time.perf_counter() - started
+            return {"command": "embed-bits", "cover": source, "stego": target,
+                    "payload_bytes": len(data), "capacity_bytes": cap,
+                    "channel_bits": report.channel_bits, "raw_ber": round(report.raw_ber, 6),
+                    "keyed": key_bytes is not None, "model": info.name, "device": dev,
+                    "seconds": round(seconds, 3),
+                    "message": f"wrote {target}: {len(data)} of {cap} bytes, raw bit errors "
+                               f"{report.raw_ber:.2%} (corrected by ECC), {seconds:.2f} s"}
+
+        _run_files(pairs, work, quiet=quiet, json_out=json_out, jobs=jobs, label="embedding")
 
 
 @app.command("extract-bits", epilog=(
     "Examples: stegnet extract-bits stego.png -o notes.pdf --key-file k.txt\n"
-    "stegnet extract-bits stego.png -o - | sha256sum"))
+    "stegnet extract-bits stego.png -o - | sha256sum\n"
+    "stegnet extract-bits stegos/ -o payloads/   (writes payloads/NAME.bin)"))
 def extract_bits(
-    stego: Annotated[str, typer.Argument(help="Stego PNG written by embed-bits.")],
+    stego: Annotated[str, typer.Argument(help="Stego PNG written by embed-bits, - for stdin, "
+                                         "or a folder.")],
     output: Annotated[
-        str, typer.Option("--output", "-o", help="File to write, or - for stdout.")
+        str, typer.Option("--output", "-o", help="File to write, - for stdout, or a folder "
+                          "in folder mode.")
     ] = "",
     key: KeyOpt = None,
     key_file: KeyFileOpt = None,
@@ -335,6 +464,7 @@ def extract_bits(
     force: ForceOpt = False,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
+    jobs: JobsOpt = 1,
 ) -> None:
     """Recover the bytes hidden by embed-bits; fails cleanly, never returns garbage."""
     with _errors():
@@ -347,23 +477,34 @@ def extract_bits(
             raise UsageError("missing option -o/--output (a file, or - for stdout)")
         if output == "-" and json_out:
             raise UsageError("--json prints on stdout: write the payload to a file with -o")
-        if output != "-":
+        pairs = _plan(stego, output, ".bin", None)
+        if len(pairs) == 1 and output != "-":
             check_output_path(output, [stego], force=force, png=False)
         key_bytes = _read_key(key, key_file)
-        started = time.perf_counter()
-        stego_img = load_rgb(stego, min_side=bits.MIN_COVER_SIDE)
         dev = resolve_device(device)
         info = get_model_info("bits", model)
-        net = load_model("bits", info.name, dev)
-        data = bits.extract(stego_img, key_bytes, net, info.name, dev)
-        write_bytes(data, output, force=force)
-        seconds = time.perf_counter() - started
-        _stderr(f"recovered {len(data)} bytes -> {output} ({seconds:.2f} s)", quiet)
-        if json_out:
-            _emit_json({"command": "extract-bits", "stego": stego, "output": output,
-                        "payload_bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
-                        "keyed": key_bytes is not None, "model": info.name, "device": dev,
-                        "seconds": round(seconds, 3)})
+        net = load_model("bits", model, dev)
+
+        def work(source: str, target: str, progress: Any) -> dict:
+            started = time.perf_counter()
+            if target != "-":
+                check_output_path(target, [source], force=force, png=False)
+            stego_img = load_rgb(source, min_side=bits.MIN_COVER_SIDE)
+            try:
+                data = bits.extract(stego_img, key_bytes, net, model, dev)
+            except StegnetError as error:
+                if _is_folder(stego):
+                    raise type(error)(f"{source}: {error}") from None
+                raise
+            write_bytes(data, target, force=force)
+            seconds = time.perf_counter() - started
+            return {"command": "extract-bits", "stego": source, "output": target,
+                    "payload_bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
+                    "keyed": key_bytes is not None, "model": info.name, "device": dev,
+                    "seconds": round(seconds, 3),
+                    "message": f"recovered {len(data)} bytes -> {target} ({seconds:.2f} s)"}
+
+        _run_files(pairs, work, quiet=quiet, json_out=json_out, jobs=jobs, label="extracting")
 
 
 @app.command(epilog="Example: stegnet capacity cover.png --json")
@@ -385,7 +526,7 @@ def capacity(
         cover_img = load_rgb(cover, min_side=bits.MIN_COVER_SIDE)
         height, width = cover_img.shape[:2]
         info = get_model_info("bits", model)
-        cap = bits.capacity(height, width, keyed, bits.ecc_nsym(info.name))
+        cap = bits.capacity(height, width, keyed, bits.ecc_nsym(model))
         record = {"cover": cover, "width": width, "height": height, "capacity_bytes": cap,
                   "bits_per_pixel": round(8 * cap / (width * height), 4), "keyed": keyed,
                   "model": info.name}
@@ -507,7 +648,7 @@ def eval_hide_cmd(
         secret_samples = folder_samples(secrets) if secrets is not None else None
         dev = resolve_device(device)
         info = get_model_info("hide", model)
-        result = eval_hide(samples, secret_samples, load_model("hide", info.name, dev), dev,
+        result = eval_hide(samples, secret_samples, load_model("hide", model, dev), dev,
                            latent, progress=_progress("evaluating", quiet))
         result.update(model=info.name, dataset=dataset, device=dev,
                       command="stegnet " + " ".join(sys.argv[1:]))
@@ -546,7 +687,7 @@ def eval_bits_cmd(
         dev = resolve_device(device)
         info = get_model_info("bits", model)
         payloads = tuple(p.strip() for p in sizes.split(",") if p.strip())
-        result = eval_bits(samples, load_model("bits", info.name, dev), info.name, dev,
+        result = eval_bits(samples, load_model("bits", model, dev), model, dev,
                            payloads, progress=_progress("evaluating", quiet))
         result.update(model=info.name, dataset=dataset, device=dev,
                       command="stegnet " + " ".join(sys.argv[1:]))

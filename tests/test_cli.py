@@ -54,7 +54,7 @@ def test_version() -> None:
     [
         (["hide", "{dir}/missing.png", "{secret}", "-o", "{dir}/out.png"], 2, "missing.png"),
         (["hide", "{text}", "{secret}", "-o", "{dir}/out.png"], 2, "notes.png"),
-        (["hide", "{dir}", "{secret}", "-o", "{dir}/out.png"], 2, ""),
+        (["hide", "{dir}", "{secret}", "-o", "{dir}/out.png"], 2, "must be a folder"),
         (["hide", "{cover}", "{secret}", "-o", "{dir}/out.jpg"], 2, "PNG"),
         (["hide", "{cover}", "{secret}", "-o", "{cover}"], 2, "input"),
         (["reveal", "{dir}/missing.png", "-o", "{dir}/out.png"], 2, "missing.png"),
@@ -245,3 +245,43 @@ def test_text_through_stdout_pipe(files, tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "héllo wörld".encode()
+
+
+def test_folder_mode_processes_every_file_and_reports_failures(files, tmp_path: Path) -> None:
+    covers = tmp_path / "covers"
+    covers.mkdir()
+    for index in range(3):
+        _save(covers / f"c{index}.png", synthetic_photo(64, 80, 20 + index))
+    (covers / "broken.png").write_bytes(b"\x89PNG not really")
+    out = tmp_path / "stegos"
+    result = runner.invoke(app, ["hide", str(covers), str(files["secret"]), "-o", str(out),
+                                 "--json", "--jobs", "2"])
+    assert result.exit_code == 2  # one file failed: the highest failure code
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert sorted(r["ok"] for r in records) == [False, True, True, True]
+    assert "1 failed" in result.stderr and "broken.png" in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["c0.png", "c1.png", "c2.png"]
+
+    revealed = tmp_path / "revealed"
+    result = runner.invoke(app, ["reveal", str(out), "-o", str(revealed), "-q"])
+    assert result.exit_code == 0 and result.stderr == ""
+    assert sorted(p.name for p in revealed.iterdir()) == ["c0.png", "c1.png", "c2.png"]
+    # a second run without --force refuses every existing output but leaves them intact
+    before = {p.name: p.read_bytes() for p in revealed.iterdir()}
+    again = runner.invoke(app, ["reveal", str(out), "-o", str(revealed)])
+    assert again.exit_code == 2 and "3 failed" in again.stderr
+    assert {p.name: p.read_bytes() for p in revealed.iterdir()} == before
+
+
+def test_bits_folder_mode_round_trip(files, tmp_path: Path) -> None:
+    covers = tmp_path / "covers"
+    covers.mkdir()
+    for index in range(2):
+        _save(covers / f"c{index}.png", synthetic_photo(64, 96, 30 + index))
+    stegos, payloads = tmp_path / "stegos", tmp_path / "payloads"
+    assert runner.invoke(app, ["embed-bits", str(covers), "--text", "same note", "-o",
+                               str(stegos), "-q"]).exit_code == 0
+    result = runner.invoke(app, ["extract-bits", str(stegos), "-o", str(payloads), "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert [json.loads(line)["payload_bytes"] for line in result.stdout.splitlines()] == [9, 9]
+    assert all(p.read_bytes() == b"same note" for p in payloads.iterdir())

@@ -1,0 +1,69 @@
+"""Library-level byte hiding with the shipped colour flow: exact round trips via PNG."""
+
+import numpy as np
+import pytest
+
+from stegnet import bits
+from stegnet.errors import PayloadNotFound, PayloadTooLarge, WrongKeyOrCorrupted
+from stegnet.imageio import decode_png_roundtrip
+from stegnet.synthetic import synthetic_photo
+from stegnet.zoo import load_model
+
+
+@pytest.fixture(scope="module")
+def flow():
+    return load_model("bits")
+
+
+def test_channel_bit_layout() -> None:
+    assert bits.latent_shape(96, 128) == (6, 48, 64)
+    assert bits.channel_bits(96, 128) == 6 * 48 * 64
+    assert bits.channel_bits(97, 129) == bits.channel_bits(96, 128)  # odd row/col carry nothing
+
+
+@pytest.mark.parametrize("keyed", [False, True])
+@pytest.mark.parametrize("size", ["0", "1", "1024", "capacity"])
+def test_round_trip_through_png(flow, size: str, keyed: bool) -> None:
+    cover = synthetic_photo(128, 160, 11)  # 30720 channel bits: 1 KiB fits
+    key = b"k3y" if keyed else None
+    cap = bits.capacity(128, 160, keyed, bits.ecc_nsym())
+    n = cap if size == "capacity" else int(size)
+    payload = np.random.default_rng(n).integers(0, 256, n, dtype=np.uint8).tobytes()
+    report = bits.embed(cover, payload, key, flow)
+    stego = decode_png_roundtrip(report.stego)
+    assert bits.extract(stego, key, flow) == payload
+    assert report.raw_ber < 0.05
+
+
+def test_odd_size_cover_keeps_last_row_and_column(flow) -> None:
+    cover = synthetic_photo(65, 97, 12)
+    report = bits.embed(cover, b"odd sizes work", None, flow)
+    assert np.array_equal(report.stego[-1], cover[-1])
+    assert np.array_equal(report.stego[:, -1], cover[:, -1])
+    assert bits.extract(decode_png_roundtrip(report.stego), None, flow) == b"odd sizes work"
+
+
+def test_payload_too_large(flow) -> None:
+    cover = synthetic_photo(64, 64, 13)
+    cap = bits.capacity(64, 64, False, bits.ecc_nsym())
+    with pytest.raises(PayloadTooLarge, match=str(cap)):
+        bits.embed(cover, bytes(cap + 1), None, flow)
+
+
+def test_wrong_key_clean_cover_and_missing_key_fail_cleanly(flow) -> None:
+    cover = synthetic_photo(96, 128, 14)
+    stego = bits.embed(cover, b"secret", b"right", flow).stego
+    with pytest.raises(WrongKeyOrCorrupted):
+        bits.extract(stego, b"wrong", flow)
+    with pytest.raises(PayloadNotFound):
+        bits.extract(stego, None, flow)
+    with pytest.raises(PayloadNotFound):
+        bits.extract(cover, None, flow)
+
+
+def test_heavily_damaged_stego_is_detected_not_garbage(flow) -> None:
+    cover = synthetic_photo(96, 128, 15)
+    stego = bits.embed(cover, b"x" * 300, None, flow).stego.copy()
+    stego[:, :64] = np.random.default_rng(0).integers(0, 256, stego[:, :64].shape)
+    with pytest.raises((WrongKeyOrCorrupted, PayloadNotFound)):
+        bits.extract(stego, None, flow)

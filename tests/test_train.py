@@ -1,0 +1,50 @@
+"""Both training loops run, log their curve, save best weights and resume."""
+
+import json
+from pathlib import Path
+
+from PIL import Image
+
+from stegnet.synthetic import synthetic_photo
+from stegnet.train import bits as train_bits
+from stegnet.train import hide as train_hide
+from stegnet.zoo import read_weights
+
+
+def _photos(folder: Path, count: int = 20) -> Path:
+    folder.mkdir()
+    for index in range(count):
+        Image.fromarray(synthetic_photo(48, 56, index)).save(folder / f"p{index:02d}.jpg")
+    return folder
+
+
+def test_hide_training_logs_saves_and_resumes(tmp_path: Path) -> None:
+    data = _photos(tmp_path / "photos")
+    cfg = train_hide.HideTrainConfig(
+        data=str(data), out=str(tmp_path / "run"), steps=2, batch=2, crop=16, val_every=1,
+        val_pairs=1, val_size=32, threads=1, model={"blocks": 1, "hidden": 4, "depth": 2,
+                                                     "clamp": 2.0})
+    run = train_hide.train(cfg)
+    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [1, 2]
+    assert {"val_stego_psnr", "val_secret_psnr", "train_recover"} <= set(log[0])
+    _, arch, config = read_weights(run / "best.safetensors")
+    assert arch == "hinet" and config["blocks"] == 1
+    cfg.steps = 3
+    train_hide.train(cfg)  # resumes from the checkpoint: only step 3 runs
+    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [1, 2, 3]
+
+
+def test_bits_training_with_robust_term(tmp_path: Path) -> None:
+    data = _photos(tmp_path / "photos")
+    cfg = train_bits.BitsTrainConfig(
+        data=str(data), out=str(tmp_path / "run"), steps=2, batch=2, crop=16, val_every=2,
+        val_images=1, val_size=32, threads=1, robust_weight=1.0,
+        model={"blocks": 1, "hidden": 4, "cond_channels": 4, "depth": 2, "clamp": 2.0})
+    run = train_bits.train(cfg)
+    record = json.loads((run / "log.jsonl").read_text().splitlines()[-1])
+    assert record["step"] == 2 and 0.0 <= record["val_ber"] <= 1.0
+    assert "train_robust" in record
+    _, arch, _ = read_weights(run / "best.safetensors")
+    assert arch == "colour-cinn"
