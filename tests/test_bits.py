@@ -67,3 +67,12 @@ def test_heavily_damaged_stego_is_detected_not_garbage(flow) -> None:
     stego[:, :64] = np.random.default_rng(0).integers(0, 256, stego[:, :64].shape)
     with pytest.raises((WrongKeyOrCorrupted, PayloadNotFound)):
         bits.extract(stego, None, flow)
+
+
+def test_tiled_embedding_of_a_large_image_round_trips(flow, monkeypatch) -> None:
+    monkeypatch.setattr(bits, "TILE", 96)
+    monkeypatch.setattr(bits, "MARGIN", 32)
+    cover = synthetic_photo(200, 170, 16)  # 3 x 2 tiles, odd width
+    payload = bytes(range(256)) * 2
+    report = bits.embed(cover, payload, b"tiles", flow)
+    assert bits.extract(decode_png_roundtrip(report.stego), b"tiles", flow) == payload

@@ -31,7 +31,6 @@ from stegnet.models.hinet import quantize_8bit
 from stegnet.train.data import CropSampler, center_square, load_photo, split_photos
 from stegnet.zoo import save_weights
 
-
 SCORE = "ber-psnr-v2"  # name of the validation score below; a change restarts "best"
 
 
