@@ -9,10 +9,15 @@ peak) and, on CUDA, the peak GPU memory.
 
 from __future__ import annotations
 
+import json
+import os
 import resource
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from stegnet.synthetic import synthetic_photo
 
@@ -24,7 +29,7 @@ def peak_rss_mib() -> float:
 
 
 def run_benchmark(
-    sizes: list[int], device: str = "auto", methods: list[str] | None = None,
+    sizes: list[int | tuple[int, int]], device: str = "auto", methods: list[str] | None = None,
     echo: Callable[[str], None] | None = print,
 ) -> list[dict]:
     import torch
@@ -36,9 +41,11 @@ def run_benchmark(
     methods = methods or ["hide", "bits"]
     dev = resolve_device(device)
     rows = []
-    for size in sorted(sizes):
-        cover, secret = synthetic_photo(size, size, 1), synthetic_photo(size, size, 2)
-        row: dict = {"size": size, "device": dev, "threads": torch.get_num_threads()}
+    for size in sizes:
+        height, width = (size, size) if isinstance(size, int) else size
+        cover, secret = synthetic_photo(height, width, 1), synthetic_photo(height, width, 2)
+        row: dict = {"size": f"{width}x{height}", "device": dev,
+                     "threads": torch.get_num_threads()}
         if dev == "cuda":
             torch.cuda.reset_peak_memory_stats()
         if "hide" in methods:
@@ -52,7 +59,7 @@ def run_benchmark(
         if "bits" in methods:
             info = get_model_info("bits")
             flow = load_model("bits", info.name, dev)
-            cap = bits.capacity(size, size, False, bits.ecc_nsym(info.name))
+            cap = bits.capacity(height, width, False, bits.ecc_nsym(info.name))
             payload = bytes(range(256)) * (cap // 256) + bytes(cap % 256)
             started = time.perf_counter()
             report = bits.embed(cover, payload, None, flow, info.name, dev)
@@ -71,3 +78,35 @@ def run_benchmark(
         if echo is not None:
             echo("  ".join(f"{k}={v}" for k, v in row.items()))
     return rows
+
+
+def isolated_case(width: int, height: int, device: str = "auto",
+                  methods: str = "hide,bits") -> dict:
+    """One size in a fresh process, so its peak RSS is its own (e.g. 6000x4000 = 24 MP)."""
+    code = (
+        "import json, sys; from stegnet.benchmark import run_benchmark; "
+        f"rows = run_benchmark([({height}, {width})], {device!r}, {methods.split(',')!r}, "
+        "echo=None); print(json.dumps(rows[0]))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def startup_times() -> dict:
+    """Wall time of `stegnet --help` and of one `stegnet hide` (512 px) in fresh processes."""
+    command = [sys.executable, "-m", "stegnet.cli"]
+    started = time.perf_counter()
+    subprocess.run([*command, "--help"], capture_output=True, check=True)
+    help_s = time.perf_counter() - started
+    with tempfile.TemporaryDirectory() as folder:
+        from PIL import Image
+
+        cover, secret = Path(folder) / "c.png", Path(folder) / "s.png"
+        Image.fromarray(synthetic_photo(512, 512, 1)).save(cover)
+        Image.fromarray(synthetic_photo(512, 512, 2)).save(secret)
+        started = time.perf_counter()
+        subprocess.run([*command, "hide", str(cover), str(secret), "-o",
+                        os.path.join(folder, "o.png"), "-q"], capture_output=True, check=True)
+        hide_s = time.perf_counter() - started
+    return {"help_s": round(help_s, 3), "hide_512_process_s": round(hide_s, 3)}

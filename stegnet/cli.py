@@ -770,17 +770,38 @@ def bench(
         "256,512,1024,2048"),
     device: DeviceOpt = "auto",
     methods: Annotated[str, typer.Option(help="hide, bits or both.")] = "hide,bits",
+    large: Annotated[
+        bool, typer.Option("--large", help="Also run a 6000x4000 (24 MP) image in a fresh "
+                           "process and report its own peak RSS.")
+    ] = False,
+    startup: Annotated[
+        bool, typer.Option("--startup", help="Also time `stegnet --help` and one `hide` in "
+                           "fresh processes.")
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Time hide/reveal and embed/extract per image size; print numbers and peak memory."""
-    with _errors():
-        from stegnet.benchmark import run_benchmark
+    """Time hide/reveal and embed/extract per image size; print numbers and peak memory.
 
-        rows = run_benchmark([int(s) for s in sizes.split(",")], device,
-                             [m.strip() for m in methods.split(",")],
-                             echo=None if json_out else print)
+    Times are for the pipeline with the model already loaded (one process); peak RSS is
+    the process's peak so far (sizes run in the given order).
+    """
+    with _errors():
+        from stegnet.benchmark import isolated_case, run_benchmark, startup_times
+
+        echo = None if json_out else print
+        rows = run_benchmark([int(s) for s in sizes.split(",") if s.strip()], device,
+                             [m.strip() for m in methods.split(",")], echo=echo)
+        extra: dict[str, Any] = {}
+        if large:
+            extra["large"] = isolated_case(6000, 4000, device, methods)
+            if echo:
+                echo("  ".join(f"{k}={v}" for k, v in extra["large"].items()))
+        if startup:
+            extra["startup"] = startup_times()
+            if echo:
+                echo("  ".join(f"{k}={v}" for k, v in extra["startup"].items()))
         if json_out:
-            _emit_json({"command": "bench", "rows": rows})
+            _emit_json({"command": "bench", "rows": rows, **extra})
 
 
 def main() -> None:
