@@ -102,6 +102,10 @@ def publish(run: Path, name: str, task: str, results: Path, summary: str,
         "metrics": card_metrics(task, result),
         **(extra or {}),
     }
+    curve_dir = ROOT / "results" / name
+    curve_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(run / "log.jsonl", curve_dir / "training-log.jsonl")
+    card["training"]["curve"] = f"results/{name}/training-log.jsonl"
     (weights_dir / f"{name}.json").write_text(json.dumps(card, indent=1) + "\n")
     (weights_dir / f"{name}.md").write_text(render_card(card))
     return card
