@@ -416,8 +416,22 @@ def _default_file_mode() -> int:
     return 0o666 & ~umask
 
 
+def _is_special(path: str) -> bool:
+    """An existing destination that is not a regular file (``/dev/stdout``, a FIFO, ...).
+
+    Such destinations are written directly: there is no file to replace atomically, and
+    renaming a temporary file over them would destroy the device node or pipe.
+    """
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode) and not os.path.isdir(path)
+    except OSError:
+        return False
+
+
 def _check_destination(path: str, *, force: bool) -> None:
     """Refuse a destination that is a directory, exists without ``force``, or has no parent."""
+    if _is_special(path):
+        return
     if os.path.isdir(path):
         raise OutputError(f"{path}: is a directory")
     if os.path.lexists(path) and not force:
@@ -448,6 +462,13 @@ def _fsync_dir(directory: str) -> None:
 def _atomic_write(path: str, data: bytes, *, force: bool) -> None:
     """Write ``data`` to ``path`` through a temporary file and :func:`os.replace`."""
     _check_destination(path, force=force)
+    if _is_special(path):
+        try:
+            with open(path, "wb") as stream:
+                stream.write(data)
+        except OSError as exc:
+            raise OutputError(f"{path}: cannot write ({_os_reason(exc)})") from None
+        return
     directory = _parent_dir(path)
     if os.path.lexists(path):
         try:
@@ -500,7 +521,7 @@ def save_png(image: np.ndarray, path: str | os.PathLike, *, force: bool = False)
         _write_stdout(encode_png(image))
         return
     target = _fspath(path)
-    if not _is_png_name(target):
+    if not _is_png_name(target) and not _is_special(target):
         raise UsageError(f"{target}: {_NOT_PNG_MESSAGE}")
     _check_destination(target, force=force)  # fail before encoding a large image
     _atomic_write(target, encode_png(image), force=force)
@@ -557,7 +578,7 @@ def check_output_path(
             continue
         if _same_file(target, _fspath(source)):
             raise UsageError(f"{target}: output would overwrite an input")
-    if png and not _is_png_name(target):
+    if png and not _is_png_name(target) and not _is_special(target):
         raise UsageError(f"{target}: {_NOT_PNG_MESSAGE}")
     _check_destination(target, force=force)
     if not os.access(_parent_dir(target), os.W_OK | os.X_OK):

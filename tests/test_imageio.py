@@ -652,3 +652,18 @@ def test_check_output_path_stdout_and_relative(
     monkeypatch.chdir(tmp_path)
     with pytest.raises(UsageError, match="^in.png: output would overwrite an input$"):
         imageio.check_output_path("in.png", [tmp_path / "in.png"], force=True, png=True)
+
+
+def test_special_destination_is_written_directly_not_replaced(tmp_path) -> None:
+    """Writing to a FIFO (like /dev/stdout) must write into it, never rename over it."""
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    imageio.write_bytes(b"payload through a pipe", fifo)
+    reader.join(timeout=10)
+    assert received == [b"payload through a pipe"]
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)  # still a pipe, not replaced by a file
