@@ -32,7 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stegnet.errors import InputError, StegnetError
+from stegnet.errors import StegnetError
+from stegnet.imageio import require_min_side
 from stegnet.payload import container
 from stegnet.tiling import tile_boxes
 
@@ -65,15 +66,6 @@ def channel_bits(height: int, width: int) -> int:
     """Raw channel bits an image of that size offers."""
     channels, rows, cols = latent_shape(height, width)
     return channels * rows * cols
-
-
-def _check_size(image: np.ndarray, what: str) -> None:
-    height, width = image.shape[:2]
-    if min(height, width) < MIN_COVER_SIDE:
-        raise InputError(
-            f"{what} is {width}x{height}; images must be at least "
-            f"{MIN_COVER_SIDE}x{MIN_COVER_SIDE}"
-        )
 
 
 def ecc_nsym(model_name: str | None = None) -> int:
@@ -151,7 +143,7 @@ def embed(
     """Embed ``payload`` in ``cover``; raises PayloadTooLarge if it does not fit."""
     from stegnet.zoo import load_model
 
-    _check_size(cover, "cover")
+    require_min_side(cover, MIN_COVER_SIDE, "cover")
     height, width = cover.shape[:2]
     even_h, even_w = height // 2 * 2, width // 2 * 2
     nsym = ecc_nsym(model_name)
@@ -215,7 +207,7 @@ def extract(
     """Recover the payload; raises PayloadNotFound / WrongKeyOrCorrupted, never returns garbage."""
     from stegnet.zoo import load_model
 
-    _check_size(stego, "stego image")
+    require_min_side(stego, MIN_COVER_SIDE, "stego image")
     height, width = stego.shape[:2]
     even = np.ascontiguousarray(stego[: height // 2 * 2, : width // 2 * 2])
     model = model if model is not None else load_model("bits", model_name, device)

@@ -19,7 +19,7 @@ from collections.abc import Callable
 import numpy as np
 from PIL import Image
 
-from stegnet.errors import InputError
+from stegnet.imageio import require_min_side
 from stegnet.tiling import pad_to_multiple, run_tiled
 
 MIN_COVER_SIDE = 64
@@ -57,15 +57,6 @@ def _to_u8(tensor) -> np.ndarray:
     return tensor.clamp(0, 1).mul(255).round().byte()[0].permute(1, 2, 0).cpu().numpy()
 
 
-def _check_cover(image: np.ndarray, what: str) -> None:
-    height, width = image.shape[:2]
-    if min(height, width) < MIN_COVER_SIDE:
-        raise InputError(
-            f"{what} is {width}x{height}; images must be at least "
-            f"{MIN_COVER_SIDE}x{MIN_COVER_SIDE}"
-        )
-
-
 def hide(
     cover: np.ndarray,
     secret: np.ndarray,
@@ -79,7 +70,7 @@ def hide(
 
     from stegnet.zoo import load_model
 
-    _check_cover(cover, "cover")
+    require_min_side(cover, MIN_COVER_SIDE, "cover")
     model = model if model is not None else load_model("hide", None, device)
     height, width = cover.shape[:2]
     fitted = fit_secret(secret, height, width)
@@ -107,7 +98,7 @@ def reveal(
 
     from stegnet.zoo import load_model
 
-    _check_cover(stego, "stego image")
+    require_min_side(stego, MIN_COVER_SIDE, "stego image")
     model = model if model is not None else load_model("hide", None, device)
     height, width = stego.shape[:2]
 

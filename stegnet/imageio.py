@@ -331,6 +331,15 @@ def load_rgb(
         return _decode(stream, label, min_side)
 
 
+def require_min_side(image: np.ndarray, min_side: int, what: str) -> None:
+    """InputError unless both sides of an H x W (x C) array are at least ``min_side``."""
+    height, width = image.shape[:2]
+    if min(height, width) < min_side:
+        raise InputError(
+            f"{what} is {width}x{height}; images must be at least {min_side}x{min_side}"
+        )
+
+
 def read_bytes(source: str | os.PathLike) -> bytes:
     """Return the contents of a file, or of standard input when ``source`` is ``"-"``.
 

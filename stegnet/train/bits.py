@@ -16,9 +16,7 @@ error rate measured after real rounding on held-out photos.
 
 from __future__ import annotations
 
-import json
 import math
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,8 +26,8 @@ import torch.nn.functional as F
 
 from stegnet.models.cinn import LATENT_CHANNELS, ColourFlow, ColourFlowConfig, split_colour
 from stegnet.models.hinet import quantize_8bit
+from stegnet.train import loop
 from stegnet.train.data import CropSampler, center_square, load_photo, split_photos
-from stegnet.zoo import save_weights
 
 SCORE = "ber-psnr-v2"  # name of the validation score below; a change restarts "best"
 
@@ -74,7 +72,6 @@ def robust_loss(model: ColourFlow, cover: torch.Tensor, margin: float) -> torch.
 @torch.no_grad()
 def validate(model: ColourFlow, covers: torch.Tensor) -> dict:
     """NLL on held-out photos and raw BER of sign bits after real 8-bit rounding."""
-    model.eval()
     nll = float(nll_per_dim(model, covers))
     generator = torch.Generator().manual_seed(1234)
     shape = (covers.shape[0], LATENT_CHANNELS, covers.shape[2] // 2, covers.shape[3] // 2)
@@ -84,15 +81,7 @@ def validate(model: ColourFlow, covers: torch.Tensor) -> dict:
     recovered = model.analyse(stego_u8)
     ber = float((torch.sign(recovered) != torch.sign(z)).float().mean())
     mse = float(((stego_u8 - covers) ** 2).mean())
-    model.train()
     return {"nll": nll, "ber": ber, "psnr": 10 * math.log10(1 / max(mse, 1e-12))}
-
-
-def lr_at(step: int, cfg: BitsTrainConfig) -> float:
-    if step < cfg.warmup:
-        return cfg.lr * (step + 1) / cfg.warmup
-    progress = min(1.0, (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup))
-    return cfg.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
 def train(cfg: BitsTrainConfig, minutes: float | None = None, progress=None) -> Path:
@@ -102,108 +91,34 @@ def train(cfg: BitsTrainConfig, minutes: float | None = None, progress=None) -> 
     starts from stage 1's best weights).
     """
     torch.set_num_threads(cfg.threads)
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
     train_paths, held_out = split_photos(cfg.data)
     sampler = CropSampler(train_paths, cfg.crop, seed=cfg.seed)
     val_images = [center_square(load_photo(p, cfg.val_size), cfg.val_size) for p in held_out]
     val = torch.from_numpy(np.stack(val_images[: cfg.val_images])).permute(0, 3, 1, 2) / 255.0
-
     torch.manual_seed(cfg.seed)
     model = ColourFlow(ColourFlowConfig(**cfg.model))
     if cfg.init:
         from stegnet.zoo import read_weights
 
-        state, _, _ = read_weights(cfg.init)
-        model.load_state_dict(state)
-    optimiser = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    step, best = 0, -math.inf
-    checkpoint_path = out / "checkpoint.pt"
-    if checkpoint_path.exists():
-        state = torch.load(checkpoint_path, weights_only=False)
-        model.load_state_dict(state["model"])
-        optimiser.load_state_dict(state["optimiser"])
-        step, best = state["step"], state["best"] if state.get("score") == SCORE else -math.inf
-        sampler.rng.bit_generator.state = state["sampler_rng"]
-        torch.set_rng_state(state["torch_rng"])
-    (out / "config.json").write_text(json.dumps(cfg.__dict__, indent=2))
+        model.load_state_dict(read_weights(cfg.init)[0])
 
-    def save_checkpoint() -> None:
-        state = {
-            "model": model.state_dict(),
-            "optimiser": optimiser.state_dict(),
-            "step": step,
-            "best": best,
-            "score": SCORE,
-            "sampler_rng": sampler.rng.bit_generator.state,
-            "torch_rng": torch.get_rng_state(),
-            "config": cfg.__dict__,
-        }
-        torch.save(state, out / "checkpoint.tmp")
-        (out / "checkpoint.tmp").replace(checkpoint_path)
+    def step_losses() -> dict[str, torch.Tensor]:
+        batch = sampler.sample(cfg.batch)
+        parts = {"nll": nll_per_dim(model, batch)}
+        parts["loss"] = parts["nll"]
+        if cfg.robust_weight > 0:
+            parts["robust"] = robust_loss(model, batch, cfg.robust_margin)
+            parts["loss"] = parts["loss"] + cfg.robust_weight * parts["robust"]
+        return parts
 
-    started = time.time()
-    running: dict[str, float] = {}
-    count = 0
-    model.train()
-    with (out / "log.jsonl").open("a") as log:
-        while step < cfg.steps:
-            for group in optimiser.param_groups:
-                group["lr"] = lr_at(step, cfg)
-            batch = sampler.sample(cfg.batch)
-            parts = {"nll": nll_per_dim(model, batch)}
-            loss = parts["nll"]
-            if cfg.robust_weight > 0:
-                parts["robust"] = robust_loss(model, batch, cfg.robust_margin)
-                loss = loss + cfg.robust_weight * parts["robust"]
-            optimiser.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimiser.step()
-            step += 1
-            count += 1
-            for key, value in parts.items():
-                running[key] = running.get(key, 0.0) + value.item()
-            if progress is not None:
-                progress(step, cfg.steps)
-            out_of_time = minutes is not None and time.time() - started > minutes * 60
-            if step % cfg.val_every == 0 or step == cfg.steps or out_of_time:
-                metrics = validate(model, val)
-                # bits and looks both matter: 1 dB of PSNR (up to 36 dB) is worth 0.3% BER
-                score = -metrics["ber"] + 0.003 * min(metrics["psnr"], 36.0)
-                record = {
-                    "step": step,
-                    "time": round(time.time() - started, 1),
-                    "lr": lr_at(step - 1, cfg),
-                    **{f"train_{k}": v / count for k, v in running.items()},
-                    **{f"val_{k}": round(v, 4) for k, v in metrics.items()},
-                }
-                running, count = {}, 0
-                if score > best:
-                    best = score
-                    save_weights(model, out / "best.safetensors", "colour-cinn", cfg.model)
-                    record["best"] = True
-                log.write(json.dumps(record) + "\n")
-                log.flush()
-                save_checkpoint()
-                print(json.dumps(record), flush=True)
-            if out_of_time:
-                break
-    return out
+    return loop.run(
+        cfg, model, sampler, step_losses,
+        validate=lambda: validate(model, val),
+        # bits and looks both matter: 1 dB of PSNR (up to 36 dB) is worth 0.3% BER
+        score=lambda m: -m["ber"] + 0.003 * min(m["psnr"], 36.0),
+        arch="colour-cinn", score_name=SCORE, minutes=minutes, progress=progress,
+    )
 
 
 if __name__ == "__main__":
-    import argparse
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for name, value in BitsTrainConfig().__dict__.items():
-        if isinstance(value, dict):
-            continue
-        parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
-    parser.add_argument("--blocks", type=int, default=6)
-    parser.add_argument("--hidden", type=int, default=48)
-    parser.add_argument("--minutes", type=float, default=None)
-    args = vars(parser.parse_args())
-    model_cfg = ColourFlowConfig(blocks=args.pop("blocks"), hidden=args.pop("hidden")).to_dict()
-    minutes = args.pop("minutes")
-    train(BitsTrainConfig(**args, model=model_cfg), minutes=minutes)
+    loop.main(BitsTrainConfig, ColourFlowConfig().to_dict(), train, __doc__)
