@@ -566,6 +566,28 @@ def compare(
                   f"dE00 mean {record['delta_e00_mean']:.2f} max {record['delta_e00_max']:.2f}")
 
 
+@app.command(epilog="Example: stegnet analyze suspect.png other.png --json")
+def analyze(
+    images: Annotated[list[str], typer.Argument(help="Images to analyse.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Classic steganalysis (chi-square, RS, Sample Pairs) of each image.
+
+    chi_square_p is the probability of LSB replacement; rs_rate and spa_rate estimate
+    the fraction of samples carrying LSB-replaced bits (about 0 for clean photos).
+    """
+    with _errors():
+        from stegnet.analysis import analyze as run_detectors
+        from stegnet.imageio import load_rgb
+
+        for path in images:
+            stats = {k: round(v, 4) for k, v in run_detectors(load_rgb(path)).items()}
+            if json_out:
+                _emit_json({"image": path, **stats})
+            else:
+                print(f"{path}: " + "  ".join(f"{k}={v}" for k, v in stats.items()))
+
+
 # ---------------------------------------------------------------- models
 @app.command()
 def models(json_out: JsonOpt = False) -> None:
@@ -697,6 +719,31 @@ def eval_bits_cmd(
                 f"{agg['raw_ber']['mean']:.4f} (max {agg['raw_ber']['max']:.4f}); net "
                 f"{agg['net_bpp']['min']:.3f} bit/pixel; dE00 mean "
                 f"{agg['delta_e00_mean']['mean']:.2f}", quiet)
+
+
+@eval_app.command("analyze", epilog=(
+    "Example: stegnet eval analyze --covers ../shared/data/train --held-out --size 256"))
+def eval_analyze_cmd(
+    covers: CoversOpt,
+    held_out: HeldOutOpt = False,
+    size: SizeOpt = 256,
+    out: OutOpt = None,
+    limit: LimitOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Detectability: classic detectors on covers vs our stego vs LSB replacement."""
+    with _errors():
+        from stegnet.evaluate import eval_detectability
+
+        samples, dataset = _eval_samples(covers, held_out, size, limit)
+        result = eval_detectability(samples, progress=_progress("analysing", quiet))
+        result.update(dataset=dataset, command="stegnet " + " ".join(sys.argv[1:]))
+        target = out if out is not None else Path("results") / "steganalysis" / f"{dataset}.json"
+        _write_result(result, target, "steganalysis", dataset, quiet)
+        for method, detectors in result["detection"].items():
+            _stderr(f"{method:10s} " + "  ".join(
+                f"{d}: AUC {v['auc']:.2f} acc {v['accuracy']:.2f}" for d, v in detectors.items()),
+                quiet)
 
 
 # ---------------------------------------------------------------- train

@@ -1,0 +1,145 @@
+"""Classic steganalysis: how detectable is a stego image? (``stegnet analyze``)
+
+Three detectors of LSB-style embedding, each applied per colour channel of an
+8-bit image (H x W x 3 uint8) and averaged:
+
+* :func:`chi_square` -- Westfeld & Pfitzmann's chi-square attack. LSB replacement
+  equalises the counts of each pair of values (2k, 2k+1); the statistic compares
+  the histogram with that equalised one. Returns the probability of embedding
+  ``p = Q(dof/2, chi2/2)`` (near 1: pairs are suspiciously equal).
+* :func:`rs_analysis` -- Fridrich, Goljan & Du's RS steganalysis. Estimates the
+  embedded message length (fraction of samples carrying a message bit) from how
+  flipping LSBs changes the smoothness of pixel groups.
+* :func:`sample_pairs` -- Dumitrescu, Wu & Wang's Sample Pair Analysis: estimates the
+  same rate from the statistics of horizontally adjacent pairs.
+
+:func:`lsb_replace` is the reference embedder the detectors must catch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def lsb_replace(image: np.ndarray, rate: float, seed: int = 0) -> np.ndarray:
+    """Replace the least significant bit of a random ``rate`` fraction of samples.
+
+    ``rate`` = 1 is 3 bit/pixel on RGB; the bits are random (an encrypted message).
+    """
+    rng = np.random.default_rng(seed)
+    flat = image.reshape(-1).copy()
+    chosen = rng.random(flat.size) < rate
+    bits = rng.integers(0, 2, int(chosen.sum()), dtype=np.uint8)
+    flat[chosen] = (flat[chosen] & 0xFE) | bits
+    return flat.reshape(image.shape)
+
+
+def _channels(image: np.ndarray) -> list[np.ndarray]:
+    return [image] if image.ndim == 2 else [image[..., c] for c in range(image.shape[2])]
+
+
+def chi_square(image: np.ndarray) -> float:
+    """Probability that LSB replacement was used over the whole image (mean over channels)."""
+    import torch
+
+    probabilities = []
+    for channel in _channels(image):
+        histogram = np.bincount(channel.reshape(-1), minlength=256).astype(np.float64)
+        even, odd = histogram[0::2], histogram[1::2]
+        expected = (even + odd) / 2
+        used = expected > 4  # categories with too few samples make chi-square unreliable
+        dof = int(used.sum()) - 1
+        if dof < 1:
+            probabilities.append(0.0)
+            continue
+        chi2 = float((((even - expected) ** 2)[used] / expected[used]).sum())
+        q = torch.special.gammaincc(torch.tensor(dof / 2, dtype=torch.float64),
+                                    torch.tensor(chi2 / 2, dtype=torch.float64))
+        probabilities.append(float(q))
+    return float(np.mean(probabilities))
+
+
+def _smoothness(groups: np.ndarray) -> np.ndarray:
+    """Discrimination function f: sum of |differences| inside each group (rows of 4)."""
+    return np.abs(np.diff(groups.astype(np.int32), axis=1)).sum(axis=1)
+
+
+def _flip(groups: np.ndarray, mask: np.ndarray, negative: bool) -> np.ndarray:
+    """Apply F1 (0<->1, 2<->3, ...) or F-1 (-1<->0, 1<->2, ...) where mask is 1."""
+    values = groups.astype(np.int32)
+    if negative:
+        flipped = ((values + 1) ^ 1) - 1
+    else:
+        flipped = values ^ 1
+    return np.where(mask.astype(bool), flipped, values)
+
+
+def _rs_counts(groups: np.ndarray) -> tuple[float, float, float, float]:
+    mask = np.array([0, 1, 1, 0])
+    base = _smoothness(groups)
+    positive = _smoothness(_flip(groups, mask, negative=False))
+    negative = _smoothness(_flip(groups, mask, negative=True))
+    count = len(groups)
+    return (float((positive > base).sum()) / count, float((positive < base).sum()) / count,
+            float((negative > base).sum()) / count, float((negative < base).sum()) / count)
+
+
+def rs_analysis(image: np.ndarray) -> float:
+    """Estimated fraction of samples carrying LSB-replaced message bits (mean over channels)."""
+    estimates = []
+    for channel in _channels(image):
+        width = channel.shape[1] // 4 * 4
+        groups = channel[:, :width].reshape(-1, 4)
+        r_m, s_m, r_neg, s_neg = _rs_counts(groups)
+        r_m1, s_m1, r_neg1, s_neg1 = _rs_counts(groups ^ 1)  # all LSBs flipped
+        d0, d1 = r_m - s_m, r_m1 - s_m1
+        e0, e1 = r_neg - s_neg, r_neg1 - s_neg1
+        a, b, c = 2 * (d1 + d0), e0 - e1 - d1 - 3 * d0, d0 - e0
+        if abs(a) < 1e-12:
+            estimate = 0.0 if abs(b) < 1e-12 else -c / b
+        else:
+            disc = max(b * b - 4 * a * c, 0.0)
+            roots = [(-b + s * np.sqrt(disc)) / (2 * a) for s in (1, -1)]
+            z = min(roots, key=abs)
+            estimate = z / (z - 0.5)
+        estimates.append(float(np.clip(estimate, 0.0, 1.0)))
+    return float(np.mean(estimates))
+
+
+def sample_pairs(image: np.ndarray) -> float:
+    """Sample Pair Analysis estimate of the LSB-replacement rate (mean over channels).
+
+    For horizontally adjacent samples (u, v) with P pairs in all::
+
+        X: (v even and u < v) or (v odd and u > v)
+        Y: (v even and u > v) or (v odd and u < v)
+        Z: u == v
+        W: pairs in Y that differ only in the LSB (u >> 1 == v >> 1)
+
+    and the rate is the smaller root of ``(W + Z)/2 p^2 + (2X - P) p + (Y - X) = 0``.
+    """
+    estimates = []
+    for channel in _channels(image):
+        u = channel[:, :-1].reshape(-1).astype(np.int32)
+        v = channel[:, 1:].reshape(-1).astype(np.int32)
+        v_even = v % 2 == 0
+        x_count = int(((v_even & (u < v)) | (~v_even & (u > v))).sum())
+        y_count = int(((v_even & (u > v)) | (~v_even & (u < v))).sum())
+        z_count = int((u == v).sum())
+        w_count = int((((u >> 1) == (v >> 1)) & (u != v)).sum())
+        a = 0.5 * (w_count + z_count)
+        b = 2 * x_count - u.size
+        c = y_count - x_count
+        if abs(a) < 1e-12:
+            estimate = 0.0 if b == 0 else -c / b
+        else:
+            disc = max(b * b - 4 * a * c, 0.0)
+            estimate = min(((-b + sign * np.sqrt(disc)) / (2 * a) for sign in (1, -1)), key=abs)
+        estimates.append(float(np.clip(estimate, 0.0, 1.0)))
+    return float(np.mean(estimates))
+
+
+def analyze(image: np.ndarray) -> dict[str, float]:
+    """All detectors on one image: chi-square probability and two rate estimates."""
+    return {"chi_square_p": chi_square(image), "rs_rate": rs_analysis(image),
+            "spa_rate": sample_pairs(image)}
