@@ -83,7 +83,7 @@ def capacity(height: int, width: int, keyed: bool, nsym: int) -> int:
 def _tensor(image: np.ndarray, device: str):
     import torch
 
-    tensor = torch.from_numpy(np.ascontiguousarray(image)).to(device)
+    tensor = torch.from_numpy(np.array(image, dtype=np.uint8, order="C")).to(device)
     return tensor.permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
 
 
@@ -195,6 +195,13 @@ def _decodes(latent: np.ndarray, payload: bytes, key: bytes | None, nsym: int,
     except StegnetError:
         return False
     return recovered == payload
+
+
+def load_model_default(device: str = "cpu"):
+    """The default shipped colour flow (cached)."""
+    from stegnet.zoo import load_model
+
+    return load_model("bits", None, device)
 
 
 def extract(

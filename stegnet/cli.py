@@ -746,6 +746,30 @@ def eval_analyze_cmd(
                 quiet)
 
 
+@eval_app.command("robustness", epilog=(
+    "Example: stegnet eval robustness --covers ../shared/data/train --held-out --size 256"))
+def eval_robustness_cmd(
+    covers: CoversOpt,
+    held_out: HeldOutOpt = False,
+    size: SizeOpt = 256,
+    out: OutOpt = None,
+    limit: LimitOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """What survives: PNG re-save, JPEG 95/90/75, resize, noise, crop (both methods)."""
+    with _errors():
+        from stegnet.evaluate import eval_robustness
+
+        samples, dataset = _eval_samples(covers, held_out, size, limit)
+        result = eval_robustness(samples, progress=_progress("distorting", quiet))
+        result.update(dataset=dataset, command="stegnet " + " ".join(sys.argv[1:]))
+        target = out if out is not None else Path("results") / "robustness" / f"{dataset}.json"
+        _write_result(result, target, "robustness", dataset, quiet)
+        for name, row in result["table"].items():
+            _stderr(f"{name:11s} secret PSNR {row['secret_psnr_mean']:.2f} dB  bits raw BER "
+                    f"{row['bits_raw_ber_mean']:.3f}  payload ok {row['bits_success']}", quiet)
+
+
 # ---------------------------------------------------------------- train
 @train_app.command("hide", epilog=(
     "Example: stegnet train hide --data ../shared/data/train --out runs/hide --minutes 60"))

@@ -74,6 +74,7 @@ def eval_hide(
     cover vs stego and of the fitted secret vs the recovered one, and timings.
     """
     from stegnet import hiding
+    from stegnet.color import delta_e00_rgb
     from stegnet.metrics import psnr, ssim
 
     if secrets is None:
@@ -90,6 +91,7 @@ def eval_hide(
         revealed = hiding.reveal(stego, model, device, latent=latent)
         reveal_seconds = time.perf_counter() - started
         fitted = hiding.fit_secret(secret.image, height, width)
+        delta_e = delta_e00_rgb(cover.image, stego)
         rows.append({
             "cover": cover.name,
             "secret": secret.name,
@@ -97,6 +99,7 @@ def eval_hide(
             "height": height,
             "stego_psnr": psnr(cover.image, stego),
             "stego_ssim": ssim(cover.image, stego),
+            "stego_delta_e00_mean": float(delta_e.mean()),
             "secret_psnr": psnr(fitted, revealed),
             "secret_ssim": ssim(fitted, revealed),
             "hide_seconds": hide_seconds,
@@ -104,8 +107,8 @@ def eval_hide(
         })
         if progress is not None:
             progress(index + 1, len(covers))
-    keys = ["stego_psnr", "stego_ssim", "secret_psnr", "secret_ssim", "hide_seconds",
-            "reveal_seconds"]
+    keys = ["stego_psnr", "stego_ssim", "stego_delta_e00_mean", "secret_psnr", "secret_ssim",
+            "hide_seconds", "reveal_seconds"]
     return {"method": "hide", "latent": latent, "per_image": rows,
             "aggregate": _with_summary(rows, keys)}
 
@@ -251,3 +254,82 @@ def eval_detectability(covers: list[Sample], progress: Callable[[int, int], None
              for method, rows in stats.items()}
     return {"method": "analyze", "images": len(covers), "detection": table,
             "mean_statistics": means}
+
+
+def _distortions() -> dict[str, Callable[[np.ndarray], np.ndarray]]:
+    """What a stego image may go through on its way: name -> function on HxWx3 uint8."""
+    import io
+
+    from PIL import Image
+
+    def jpeg(quality: int) -> Callable[[np.ndarray], np.ndarray]:
+        def apply(image: np.ndarray) -> np.ndarray:
+            buffer = io.BytesIO()
+            Image.fromarray(image).save(buffer, format="JPEG", quality=quality)
+            return np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB"))
+        return apply
+
+    def resize(image: np.ndarray) -> np.ndarray:  # down to 90% and back up
+        height, width = image.shape[:2]
+        small = Image.fromarray(image).resize((width * 9 // 10, height * 9 // 10),
+                                              Image.Resampling.BICUBIC)
+        return np.asarray(small.resize((width, height), Image.Resampling.BICUBIC))
+
+    def noise(image: np.ndarray) -> np.ndarray:  # Gaussian noise, sigma 1 level
+        rng = np.random.default_rng(0)
+        return np.clip(image + rng.normal(0, 1.0, image.shape), 0, 255).round().astype(np.uint8)
+
+    def crop(image: np.ndarray) -> np.ndarray:  # 8 px off the left/top, padded back (shift)
+        return np.pad(image[8:, 8:], ((0, 8), (0, 8), (0, 0)), mode="edge")
+
+    return {"png-resave": decode_png_roundtrip, "jpeg-95": jpeg(95), "jpeg-90": jpeg(90),
+            "jpeg-75": jpeg(75), "resize-90%": resize, "noise-1": noise, "crop-8px": crop}
+
+
+def eval_robustness(covers: list[Sample], progress: Callable[[int, int], None] | None = None,
+                    ) -> dict:
+    """What survives: recovered-secret PSNR (hide) and raw BER / success (bits) after each
+    distortion of the saved stego image."""
+    from stegnet import bits, hiding
+    from stegnet.errors import PayloadError
+    from stegnet.metrics import psnr
+
+    distortions = _distortions()
+    rows = []
+    flow_nsym = bits.ecc_nsym()
+    for index, cover in enumerate(covers):
+        image = cover.image
+        height, width = image.shape[:2]
+        secret = covers[(index + 1) % len(covers)].image
+        stego = hiding.hide(image, secret)
+        cap = bits.capacity(height, width, False, flow_nsym)
+        payload = np.random.default_rng(index).integers(0, 256, cap // 2, dtype=np.uint8)
+        payload_bytes = payload.tobytes()
+        bits_stego = bits.embed(image, payload_bytes).stego
+        clean_latent = bits._analyse(bits.load_model_default(), bits_stego[: height // 2 * 2,
+                                                                           : width // 2 * 2], "cpu")
+        for name, distort in distortions.items():
+            revealed = hiding.reveal(distort(stego))
+            damaged = distort(bits_stego)
+            latent = bits._analyse(bits.load_model_default(), damaged[: height // 2 * 2,
+                                                                      : width // 2 * 2], "cpu")
+            ber = float(np.mean(np.sign(latent) != np.sign(clean_latent)))
+            try:
+                ok = bits.extract(damaged) == payload_bytes
+            except PayloadError:
+                ok = False
+            rows.append({"image": cover.name, "distortion": name,
+                         "secret_psnr": psnr(secret, revealed) if secret.shape == image.shape
+                         else None, "bits_raw_ber": ber, "bits_ok": ok})
+        if progress is not None:
+            progress(index + 1, len(covers))
+    table = {}
+    for name in distortions:
+        subset = [r for r in rows if r["distortion"] == name]
+        table[name] = {
+            "secret_psnr_mean": float(np.mean([r["secret_psnr"] for r in subset
+                                               if r["secret_psnr"] is not None])),
+            "bits_raw_ber_mean": float(np.mean([r["bits_raw_ber"] for r in subset])),
+            "bits_success": f"{sum(r['bits_ok'] for r in subset)}/{len(subset)}",
+        }
+    return {"method": "robustness", "images": len(covers), "table": table, "per_image": rows}

@@ -48,7 +48,7 @@ def fit_secret(secret: np.ndarray, height: int, width: int) -> np.ndarray:
 def _to_tensor(image: np.ndarray, device: str):
     import torch
 
-    tensor = torch.from_numpy(np.ascontiguousarray(image)).to(device)
+    tensor = torch.from_numpy(np.array(image, dtype=np.uint8, order="C")).to(device)
     return tensor.permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
 
 
