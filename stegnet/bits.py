@@ -35,6 +35,7 @@ import numpy as np
 from stegnet.errors import StegnetError
 from stegnet.imageio import require_min_side
 from stegnet.payload import container
+from stegnet.tensors import image_to_tensor, tensor_to_image
 from stegnet.tiling import tile_boxes
 
 MIN_COVER_SIDE = 32
@@ -80,13 +81,6 @@ def capacity(height: int, width: int, keyed: bool, nsym: int) -> int:
     return container.capacity_bytes(channel_bits(height, width), keyed, nsym)
 
 
-def _tensor(image: np.ndarray, device: str):
-    import torch
-
-    tensor = torch.from_numpy(np.array(image, dtype=np.uint8, order="C")).to(device)
-    return tensor.permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
-
-
 def _half_res_tiles(height: int, width: int):
     """(outer, inner) boxes on the half-resolution latent grid (see :mod:`stegnet.tiling`)."""
     return tile_boxes(height // 2, width // 2, TILE // 2, MARGIN // 2)
@@ -103,7 +97,7 @@ def _analyse(model, image: np.ndarray, device: str) -> np.ndarray:
     ):
         tile = image[2 * top : 2 * bottom, 2 * left : 2 * right]
         with torch.inference_mode():
-            z = model.analyse(_tensor(tile, device))[0].float().cpu().numpy()
+            z = model.analyse(image_to_tensor(tile, device))[0].float().cpu().numpy()
         latent[:, i_top:i_bottom, i_left:i_right] = z[
             :, i_top - top : i_bottom - top, i_left - left : i_right - left
         ]
@@ -122,8 +116,8 @@ def _synthesise(model, cover: np.ndarray, z: np.ndarray, device: str) -> np.ndar
         tile = cover[2 * top : 2 * bottom, 2 * left : 2 * right]
         with torch.inference_mode():
             latent = torch.from_numpy(np.ascontiguousarray(z[:, top:bottom, left:right]))
-            out = model.synthesise(_tensor(tile, device), latent.to(device).unsqueeze(0))
-        out = out.clamp(0, 1).mul(255).round().byte()[0].permute(1, 2, 0).cpu().numpy()
+            out = model.synthesise(image_to_tensor(tile, device), latent.to(device).unsqueeze(0))
+        out = tensor_to_image(out)
         stego[2 * i_top : 2 * i_bottom, 2 * i_left : 2 * i_right] = out[
             2 * (i_top - top) : 2 * (i_bottom - top), 2 * (i_left - left) : 2 * (i_right - left)
         ]

@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image
 
 from stegnet.imageio import require_min_side
+from stegnet.tensors import image_to_tensor, tensor_to_image
 from stegnet.tiling import pad_to_multiple, run_tiled
 
 MIN_COVER_SIDE = 64
@@ -45,18 +46,6 @@ def fit_secret(secret: np.ndarray, height: int, width: int) -> np.ndarray:
     return canvas
 
 
-def _to_tensor(image: np.ndarray, device: str):
-    import torch
-
-    tensor = torch.from_numpy(np.array(image, dtype=np.uint8, order="C")).to(device)
-    return tensor.permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
-
-
-def _to_u8(tensor) -> np.ndarray:
-    """(1, 3, H, W) in [0, 1] -> HxWx3 uint8, exactly as an 8-bit PNG stores it."""
-    return tensor.clamp(0, 1).mul(255).round().byte()[0].permute(1, 2, 0).cpu().numpy()
-
-
 def hide(
     cover: np.ndarray,
     secret: np.ndarray,
@@ -78,8 +67,9 @@ def hide(
 
     def run(tiles: list[np.ndarray]) -> np.ndarray:
         with torch.inference_mode():
-            stego, _ = model.hide(_to_tensor(tiles[0], device), _to_tensor(tiles[1], device))
-        return _to_u8(stego)
+            cover_tile, secret_tile = (image_to_tensor(tile, device) for tile in tiles)
+            stego, _ = model.hide(cover_tile, secret_tile)
+        return tensor_to_image(stego)
 
     stego = run_tiled([cover_even, secret_even], run, tile, MARGIN, progress=progress)
     return stego[:height, :width]
@@ -104,8 +94,8 @@ def reveal(
 
     def run(tiles: list[np.ndarray]) -> np.ndarray:
         with torch.inference_mode():
-            secret = model.reveal(_to_tensor(tiles[0], device), latent=latent)
-        return _to_u8(secret)
+            secret = model.reveal(image_to_tensor(tiles[0], device), latent=latent)
+        return tensor_to_image(secret)
 
     revealed = run_tiled([pad_to_multiple(stego, 2)], run, tile, MARGIN, progress=progress)
     return revealed[:height, :width]
