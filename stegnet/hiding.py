@@ -46,6 +46,56 @@ def fit_secret(secret: np.ndarray, height: int, width: int) -> np.ndarray:
     return canvas
 
 
+KEY_BLOCK = 16  # side of the secret blocks that a key shuffles
+
+
+def _key_rng(key: bytes) -> np.random.Generator:
+    """A generator seeded from the key by scrypt (memory-hard, fixed application salt)."""
+    import hashlib
+
+    seed = hashlib.scrypt(key, salt=b"stegnet-hide-key-v1", n=2**14, r=8, p=1, dklen=32)
+    return np.random.Generator(np.random.PCG64(int.from_bytes(seed, "big")))
+
+
+def _key_plan(height: int, width: int, key: bytes):
+    """Block permutation, per-block inversion and per-pixel border inversion for a key."""
+    rng = _key_rng(key)
+    rows, cols = height // KEY_BLOCK, width // KEY_BLOCK
+    permutation = rng.permutation(rows * cols)
+    invert_blocks = rng.random(rows * cols) < 0.5
+    invert_pixels = rng.random((height, width, 1)) < 0.5
+    return rows, cols, permutation, invert_blocks, invert_pixels
+
+
+def scramble(canvas: np.ndarray, key: bytes, reverse: bool = False) -> np.ndarray:
+    """Key-seeded shuffle of the secret canvas (HxWx3 uint8), or its inverse.
+
+    The canvas is cut into 16x16 blocks; blocks are permuted and half of them colour-
+    inverted (255 - x), so each block keeps natural image statistics (the network hides
+    it almost as well) while the picture as a whole is destroyed. The strips right and
+    below the last whole block are inverted pixel by pixel. Without the key the revealed
+    image is a mosaic of shuffled, inverted blocks.
+    """
+    height, width = canvas.shape[:2]
+    rows, cols, permutation, invert_blocks, invert_pixels = _key_plan(height, width, key)
+    block = KEY_BLOCK
+    out = np.where(invert_pixels, 255 - canvas, canvas)  # borders (inner part replaced below)
+    inner = canvas[: rows * block, : cols * block]
+    blocks = inner.reshape(rows, block, cols, block, 3).transpose(0, 2, 1, 3, 4)
+    blocks = blocks.reshape(rows * cols, block, block, 3)
+    if reverse:
+        blocks = np.where(invert_blocks[:, None, None, None], 255 - blocks, blocks)
+        restored = np.empty_like(blocks)
+        restored[permutation] = blocks
+        blocks = restored
+    else:
+        blocks = blocks[permutation]
+        blocks = np.where(invert_blocks[:, None, None, None], 255 - blocks, blocks)
+    blocks = blocks.reshape(rows, cols, block, block, 3).transpose(0, 2, 1, 3, 4)
+    out[: rows * block, : cols * block] = blocks.reshape(rows * block, cols * block, 3)
+    return out
+
+
 def hide(
     cover: np.ndarray,
     secret: np.ndarray,
@@ -53,8 +103,13 @@ def hide(
     device: str = "cpu",
     tile: int = TILE,
     progress: Callable[[int, int], None] | None = None,
+    key: bytes | None = None,
 ) -> np.ndarray:
-    """Hide ``secret`` in ``cover``; returns the 8-bit stego (same size as cover)."""
+    """Hide ``secret`` in ``cover``; returns the 8-bit stego (same size as cover).
+
+    With ``key`` the fitted secret is scrambled (:func:`scramble`) before hiding, so
+    only ``reveal`` with the same key gives it back.
+    """
     import torch
 
     from stegnet.zoo import load_model
@@ -63,6 +118,8 @@ def hide(
     model = model if model is not None else load_model("hide", None, device)
     height, width = cover.shape[:2]
     fitted = fit_secret(secret, height, width)
+    if key is not None:
+        fitted = scramble(fitted, key)
     cover_even, secret_even = pad_to_multiple(cover, 2), pad_to_multiple(fitted, 2)
 
     def run(tiles: list[np.ndarray]) -> np.ndarray:
@@ -82,8 +139,12 @@ def reveal(
     tile: int = TILE,
     latent: str = LATENT,
     progress: Callable[[int, int], None] | None = None,
+    key: bytes | None = None,
 ) -> np.ndarray:
-    """Recover the hidden image from an 8-bit ``stego``; returns an image of the stego's size."""
+    """Recover the hidden image from an 8-bit ``stego``; returns an image of the stego's size.
+
+    A wrong ``key`` (or none, for a keyed stego) gives a scrambled mosaic, not the secret.
+    """
     import torch
 
     from stegnet.zoo import load_model
@@ -98,4 +159,5 @@ def reveal(
         return tensor_to_image(secret)
 
     revealed = run_tiled([pad_to_multiple(stego, 2)], run, tile, MARGIN, progress=progress)
-    return revealed[:height, :width]
+    revealed = revealed[:height, :width]
+    return scramble(revealed, key, reverse=True) if key is not None else revealed

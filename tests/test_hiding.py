@@ -50,3 +50,27 @@ def test_tiled_processing_matches_whole_image() -> None:
     assert psnr(whole, tiled) > 40  # seams differ only where the margin is exceeded
     revealed = hiding.reveal(tiled, model, tile=64)
     assert psnr(secret, revealed) > 24
+
+
+def test_scramble_is_a_keyed_bijection() -> None:
+    canvas = synthetic_photo(70, 90, 8)  # not a multiple of the block size
+    scrambled = hiding.scramble(canvas, b"key")
+    assert not np.array_equal(scrambled, canvas)
+    assert np.array_equal(hiding.scramble(scrambled, b"key", reverse=True), canvas)
+    assert not np.array_equal(hiding.scramble(scrambled, b"other", reverse=True), canvas)
+
+
+def test_keyed_hiding_needs_the_key() -> None:
+    from pathlib import Path
+
+    from PIL import Image
+
+    from stegnet.imageio import decode_png_roundtrip
+
+    folder = Path(__file__).resolve().parent.parent / "examples"
+    cover = np.asarray(Image.open(folder / "cover.png").convert("RGB"))[:128, :128]
+    secret = np.asarray(Image.open(folder / "secret.png").convert("RGB"))[:128, :128]
+    stego = decode_png_roundtrip(hiding.hide(cover, secret, key=b"right"))
+    right = psnr(secret, hiding.reveal(stego, key=b"right"))
+    wrong = psnr(secret, hiding.reveal(stego, key=b"wrong"))
+    assert wrong < 12 and right > wrong + 8
