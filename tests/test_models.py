@@ -65,3 +65,14 @@ def test_colour_flow_analyse_recovers_synthesised_latent() -> None:
     stego = flow.synthesise(cover, z)
     assert stego.min() > 0 and stego.max() < 1  # stays in gamut, so no clamping
     assert (flow.analyse(stego) - z).abs().max() < 1e-4
+
+
+def test_reveal_refiner_starts_as_identity_and_is_optional() -> None:
+    net = HideNet(HideNetConfig(blocks=1, hidden=4, refine=8))
+    _randomise(net.blocks, 0.1)
+    stego = torch.rand(1, 3, 16, 16)
+    raw = net.reveal_invertible(stego)
+    assert torch.equal(net.reveal(stego), raw)  # zero-initialised last layer
+    _randomise(net.refiner, 0.1)
+    assert not torch.equal(net.reveal(stego), raw)
+    assert torch.equal(net.reveal(stego, refine=False), raw)

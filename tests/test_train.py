@@ -48,3 +48,24 @@ def test_bits_training_with_robust_term(tmp_path: Path) -> None:
     assert "train_robust" in record
     _, arch, _ = read_weights(run / "best.safetensors")
     assert arch == "colour-cinn"
+
+
+def test_refiner_training_freezes_the_blocks(tmp_path: Path) -> None:
+    from stegnet.train import refine as train_refine
+
+    data = _photos(tmp_path / "photos")
+    hide_cfg = train_hide.HideTrainConfig(
+        data=str(data), out=str(tmp_path / "hide"), steps=1, batch=2, crop=16, val_every=1,
+        val_pairs=1, val_size=32, threads=1, model={"blocks": 1, "hidden": 4, "depth": 2,
+                                                     "clamp": 2.0})
+    hide_run = train_hide.train(hide_cfg)
+    before, _, _ = read_weights(hide_run / "best.safetensors")
+    cfg = train_refine.RefineTrainConfig(
+        data=str(data), out=str(tmp_path / "refine"), init=str(hide_run / "best.safetensors"),
+        width=4, steps=2, batch=2, crop=16, val_every=1, val_pairs=1, val_size=32)
+    run = train_refine.train(cfg)
+    after, arch, config = read_weights(run / "best.safetensors")
+    assert arch == "hinet" and config["refine"] == 4
+    assert any(k.startswith("refiner.") for k in after)
+    for name, tensor in before.items():
+        assert (after[name] == tensor).all(), name  # the invertible blocks did not move

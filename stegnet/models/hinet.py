@@ -34,6 +34,7 @@ class HideNetConfig:
     hidden: int = 32
     depth: int = 3
     clamp: float = 2.0
+    refine: int = 0  # width of the optional reveal refinement CNN (0: none)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -49,6 +50,7 @@ class HideNet(nn.Module):
         self.blocks = nn.ModuleList(
             HidingCoupling(12, cfg.hidden, cfg.depth, cfg.clamp) for _ in range(cfg.blocks)
         )
+        self.refiner = RevealRefiner(cfg.refine) if cfg.refine else None
 
     def forward(self, x: Tensor, rev: bool = False) -> tuple[Tensor, Tensor]:
         """Run the coupling stack on wavelet features ``(B, 24, h, w)``; returns (y, log_det)."""
@@ -68,8 +70,20 @@ class HideNet(nn.Module):
         out, _ = self.forward(features)
         return haar_idwt(out[:, :12]), out[:, 12:]
 
-    def reveal(self, stego: Tensor, latent: str = "zeros", seed: int = 0) -> Tensor:
-        """stego (B, 3, H, W) in [0, 1] -> recovered secret (B, 3, H, W) (unclamped)."""
+    def reveal(self, stego: Tensor, latent: str = "zeros", seed: int = 0,
+               refine: bool = True) -> Tensor:
+        """stego (B, 3, H, W) in [0, 1] -> recovered secret (B, 3, H, W) (unclamped).
+
+        With a refiner (``config.refine > 0``) and ``refine=True`` the invertible
+        reveal is followed by the residual refinement CNN.
+        """
+        revealed = self.reveal_invertible(stego, latent, seed)
+        if refine and self.refiner is not None:
+            revealed = self.refiner(revealed, stego)
+        return revealed
+
+    def reveal_invertible(self, stego: Tensor, latent: str = "zeros", seed: int = 0) -> Tensor:
+        """The blocks run backwards from ``[DWT(stego), r_hat]``; secret branch -> IDWT."""
         stego_bands = haar_dwt(stego)
         if latent == "zeros":
             lost = torch.zeros_like(stego_bands)
@@ -80,6 +94,29 @@ class HideNet(nn.Module):
             raise ValueError(f"unknown latent {latent!r}: use 'zeros' or 'gaussian'")
         out, _ = self.forward(torch.cat([stego_bands, lost], dim=1), rev=True)
         return haar_idwt(out[:, 12:])
+
+
+class RevealRefiner(nn.Module):
+    """Residual CNN after the invertible reveal (not invertible; optional).
+
+    ``refined = revealed + body([revealed, stego])`` with revealed and stego
+    (B, 3, H, W); five 3x3 convolutions (dilations 1, 2, 4, 1) of ``width``
+    channels, last one zero-initialised so the refiner starts as the identity.
+    """
+
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        layers: list[nn.Module] = [nn.Conv2d(6, width, 3, padding=1), nn.LeakyReLU(0.2, True)]
+        for dilation in (2, 4, 1):
+            layers += [nn.Conv2d(width, width, 3, padding=dilation, dilation=dilation),
+                       nn.LeakyReLU(0.2, True)]
+        last = nn.Conv2d(width, 3, 3, padding=1)
+        nn.init.zeros_(last.weight)
+        nn.init.zeros_(last.bias)
+        self.body = nn.Sequential(*layers, last)
+
+    def forward(self, revealed: Tensor, stego: Tensor) -> Tensor:
+        return revealed + self.body(torch.cat([revealed, stego], dim=1))
 
 
 def quantize_8bit(image: Tensor) -> Tensor:
