@@ -52,6 +52,8 @@ class EmbedReport:
     stego: np.ndarray
     channel_bits: int
     raw_bit_errors: int
+    nsym: int = container.DEFAULT_NSYM
+    decodable: bool = True
 
     @property
     def raw_ber(self) -> float:
@@ -70,10 +72,19 @@ def channel_bits(height: int, width: int) -> int:
 
 
 def ecc_nsym(model_name: str | None = None) -> int:
-    """Reed-Solomon parity bytes per codeword for a shipped model (from its card)."""
+    """Base Reed-Solomon parity bytes per codeword for a model (from its card)."""
     from stegnet.zoo import get_model_info
 
     return int(get_model_info("bits", model_name).card.get("ecc_nsym", container.DEFAULT_NSYM))
+
+
+def nsym_ladder(base: int) -> tuple[int, ...]:
+    """The error-correction strengths tried, weakest first: base, base + 32, base + 64.
+
+    The embedder uses the weakest one under which its own stego provably decodes (hard
+    covers with many saturated colours need more parity); the extractor tries them in turn.
+    """
+    return tuple(n for n in (base, base + 32, base + 64) if n <= 240)
 
 
 def capacity(height: int, width: int, keyed: bool, nsym: int) -> int:
@@ -134,21 +145,48 @@ def embed(
     rounds: int = REFINE_ROUNDS,
     progress: Callable[[int, int], None] | None = None,
 ) -> EmbedReport:
-    """Embed ``payload`` in ``cover``; raises PayloadTooLarge if it does not fit."""
+    """Embed ``payload`` in ``cover``.
+
+    Tries the error-correction strengths of :func:`nsym_ladder`, weakest first, among
+    those the payload fits in. Raises PayloadTooLarge if it fits none, and StegnetError
+    if the cover cannot carry it reliably even with the strongest that fits.
+    """
     from stegnet.zoo import load_model
 
     require_min_side(cover, MIN_COVER_SIDE, "cover")
     height, width = cover.shape[:2]
-    even_h, even_w = height // 2 * 2, width // 2 * 2
-    nsym = ecc_nsym(model_name)
-    bits = container.pack(payload, channel_bits(height, width), key, nsym)
+    n_bits = channel_bits(height, width)
+    ladder = nsym_ladder(ecc_nsym(model_name))
+    fitting = [n for n in ladder if len(payload) <= container.capacity_bytes(n_bits, key
+                                                                            is not None, n)]
+    if not fitting:
+        container.pack(payload, n_bits, key, ladder[0])  # raises PayloadTooLarge, says capacity
     model = model if model is not None else load_model("bits", model_name, device)
+    report = None
+    for nsym in fitting:
+        report = _embed_with(cover, payload, key, model, device, nsym, rounds, progress)
+        if report.decodable:
+            return report
+    assert report is not None
+    raise StegnetError(
+        f"this cover cannot carry {len(payload)} bytes reliably (raw bit error rate "
+        f"{report.raw_ber:.1%} even with {report.nsym} parity bytes per codeword); use a "
+        f"smaller payload (see `stegnet capacity`) or another photo"
+    )
 
+
+def _embed_with(cover: np.ndarray, payload: bytes, key: bytes | None, model, device: str,
+                nsym: int, rounds: int, progress) -> EmbedReport:
+    """Embed with one error-correction strength; the report says whether it decodes."""
+    height, width = cover.shape[:2]
+    even_h, even_w = height // 2 * 2, width // 2 * 2
+    bits = container.pack(payload, channel_bits(height, width), key, nsym)
     signs = (bits.astype(np.float32) * 2 - 1).reshape(latent_shape(height, width))
     rng = np.random.default_rng(_secrets.randbits(128))
     magnitude = np.abs(rng.standard_normal(signs.shape)).astype(np.float32)
     cover_even = np.ascontiguousarray(cover[:even_h, :even_w])
     best: tuple[int, np.ndarray] | None = None
+    decodable = False
     for round_index in range(rounds + 1):
         stego_even = _synthesise(model, cover_even, signs * magnitude, device)
         latent = _analyse(model, stego_even, device)
@@ -161,22 +199,37 @@ def embed(
         # Stop as soon as the extractor's own computation decodes the payload WITHOUT the
         # reliability hints it will have (a safety margin), after at least MIN_ROUNDS.
         if round_index >= MIN_ROUNDS and _decodes(latent, payload, key, nsym, reliable=False):
-            best = (errors, stego_even)
+            best, decodable = (errors, stego_even), True
             break
         redraw = np.abs(rng.standard_normal(errors)).astype(np.float32)
         magnitude[wrong] = np.maximum(magnitude[wrong], redraw)
-    else:
-        assert best is not None
-        final = _analyse(model, best[1], device)
-        if not _decodes(final, payload, key, nsym, reliable=True):
-            raise StegnetError(
-                f"this cover cannot carry a payload reliably (raw bit error rate "
-                f"{best[0] / bits.size:.1%} after {rounds} refinement rounds); try another photo"
-            )
     assert best is not None
+    if not decodable:
+        final = _analyse(model, best[1], device)
+        decodable = _decodes(final, payload, key, nsym, reliable=True)
     stego = cover.copy()
     stego[:even_h, :even_w] = best[1]
-    return EmbedReport(stego=stego, channel_bits=bits.size, raw_bit_errors=best[0])
+    return EmbedReport(stego=stego, channel_bits=bits.size, raw_bit_errors=best[0], nsym=nsym,
+                       decodable=decodable)
+
+
+def measured_capacity(cover: np.ndarray, keyed: bool, model=None,
+                      model_name: str | None = None, device: str = "cpu") -> int:
+    """Payload bytes THIS cover carries reliably: the capacity under the weakest error
+    correction of :func:`nsym_ladder` with which a trial embedding of a full random
+    payload decodes (0 if none does). Costs one to three trial embeddings."""
+    from stegnet.zoo import load_model
+
+    height, width = cover.shape[:2]
+    model = model if model is not None else load_model("bits", model_name, device)
+    key = _secrets.token_bytes(16) if keyed else None
+    for nsym in nsym_ladder(ecc_nsym(model_name)):
+        size = capacity(height, width, keyed, nsym)
+        trial = _embed_with(cover, _secrets.token_bytes(size), key, model, device, nsym,
+                            REFINE_ROUNDS, None)
+        if trial.decodable:
+            return size
+    return 0
 
 
 def _decodes(latent: np.ndarray, payload: bytes, key: bytes | None, nsym: int,
@@ -214,4 +267,11 @@ def extract(
     model = model if model is not None else load_model("bits", model_name, device)
     latent = _analyse(model, even, device).reshape(-1)
     bits = (latent > 0).astype(np.uint8)
-    return container.unpack(bits, np.abs(latent), key, ecc_nsym(model_name))
+    first_error: StegnetError | None = None
+    for nsym in nsym_ladder(ecc_nsym(model_name)):
+        try:
+            return container.unpack(bits, np.abs(latent), key, nsym)
+        except StegnetError as error:
+            first_error = first_error or error
+    assert first_error is not None
+    raise first_error

@@ -436,7 +436,6 @@ def embed_bits(
         data = text.encode("utf-8") if text is not None else read_bytes(payload)
         dev = resolve_device(device)
         info = get_model_info("bits", model)
-        nsym = bits.ecc_nsym(model)
         net = load_model("bits", model, dev)
 
         def work(source: str, target: str, progress: Any) -> dict:
@@ -447,7 +446,7 @@ def embed_bits(
                                 progress=progress)
             save_png(report.stego, target, force=force)
             height, width = cover_img.shape[:2]
-            cap = bits.capacity(height, width, key_bytes is not None, nsym)
+            cap = bits.capacity(height, width, key_bytes is not None, report.nsym)
             seconds = time.perf_counter() - started
             return {"command": "embed-bits", "cover": source, "stego": target,
                     "payload_bytes": len(data), "capacity_bytes": cap,
@@ -527,23 +526,41 @@ def capacity(
     key: KeyOpt = None,
     key_file: KeyFileOpt = None,
     model: ModelOpt = None,
+    device: DeviceOpt = "auto",
+    nominal: Annotated[
+        bool, typer.Option("--nominal", help="Skip the trial embedding: the size-only figure "
+                           "for the weakest error correction (may not fit hard covers).")
+    ] = False,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Print how many payload bytes fit in COVER (after framing and error correction)."""
+    """Print how many payload bytes COVER carries reliably (after framing and ECC).
+
+    A trial embedding measures how well this photo keeps the bits and picks the
+    weakest error correction that still decodes (hard covers get stronger ECC and less
+    room); --nominal skips it and prints the size-only figure.
+    """
     with _errors():
         from stegnet import bits
+        from stegnet.device import resolve_device
         from stegnet.imageio import load_rgb
-        from stegnet.zoo import get_model_info
+        from stegnet.zoo import get_model_info, load_model
 
         keyed = _read_key(key, key_file) is not None
         cover_img = load_rgb(cover, min_side=bits.MIN_COVER_SIDE)
         height, width = cover_img.shape[:2]
         info = get_model_info("bits", model)
-        cap = bits.capacity(height, width, keyed, bits.ecc_nsym(model))
+        nominal_cap = bits.capacity(height, width, keyed, bits.ecc_nsym(model))
+        if nominal:
+            cap = nominal_cap
+        else:
+            dev = resolve_device(device)
+            cap = bits.measured_capacity(cover_img, keyed, load_model("bits", model, dev),
+                                         model, dev)
         record = {"cover": cover, "width": width, "height": height, "capacity_bytes": cap,
+                  "nominal_capacity_bytes": nominal_cap,
                   "bits_per_pixel": round(8 * cap / (width * height), 4), "keyed": keyed,
-                  "model": info.name}
+                  "measured": not nominal, "model": info.name}
         if json_out:
             _emit_json(record)
         elif not quiet:

@@ -126,13 +126,15 @@ def eval_bits(
     """Byte-exact round trips through a saved PNG for several payload sizes, keyed or not.
 
     For every cover and payload size the stego is written as PNG, read back and
-    extracted; the row records success, raw bit error rate before ECC, net bit per
-    pixel, PSNR / SSIM / CIEDE2000 between cover and stego (at full capacity), and a
-    wrong-key and a clean-image check (both must fail cleanly).
+    extracted. "capacity" is the cover's measured capacity
+    (:func:`stegnet.bits.measured_capacity`). The row records success, raw bit error rate
+    before ECC, the error-correction strength used, net bit per pixel, PSNR / SSIM /
+    CIEDE2000 between cover and stego (at full capacity), and a wrong-key and a
+    clean-image check (both must fail cleanly).
     """
     from stegnet import bits
     from stegnet.color import delta_e00_rgb
-    from stegnet.errors import PayloadError
+    from stegnet.errors import PayloadError, StegnetError
     from stegnet.metrics import psnr, ssim
 
     nsym = bits.ecc_nsym(model_name)
@@ -142,12 +144,26 @@ def eval_bits(
         height, width = cover.image.shape[:2]
         for keyed in keyed_modes:
             use_key = key if keyed else None
-            cap = bits.capacity(height, width, keyed, nsym)
+            started = time.perf_counter()
+            cap = bits.measured_capacity(cover.image, keyed, model, model_name, device)
+            capacity_seconds = time.perf_counter() - started
+            nominal = bits.capacity(height, width, keyed, nsym)
             for size_name in sizes:
                 size = cap if size_name == "capacity" else min(int(size_name), cap)
                 payload = rng.integers(0, 256, size, dtype=np.uint8).tobytes()
+                row = {
+                    "cover": cover.name, "width": width, "height": height, "keyed": keyed,
+                    "payload": size_name, "payload_bytes": size, "capacity_bytes": cap,
+                    "nominal_capacity_bytes": nominal, "capacity_seconds": capacity_seconds,
+                    "net_bpp": 8 * size / (width * height),
+                }
                 started = time.perf_counter()
-                report = bits.embed(cover.image, payload, use_key, model, model_name, device)
+                try:
+                    report = bits.embed(cover.image, payload, use_key, model, model_name, device)
+                except StegnetError as exc:
+                    row.update(ok=False, error=f"embed: {exc}")
+                    rows.append(row)
+                    continue
                 embed_seconds = time.perf_counter() - started
                 stego = decode_png_roundtrip(report.stego)
                 started = time.perf_counter()
@@ -158,13 +174,8 @@ def eval_bits(
                 except PayloadError as exc:
                     ok, error = False, str(exc)
                 extract_seconds = time.perf_counter() - started
-                row = {
-                    "cover": cover.name, "width": width, "height": height, "keyed": keyed,
-                    "payload": size_name, "payload_bytes": size, "capacity_bytes": cap,
-                    "ok": ok, "error": error, "raw_ber": report.raw_ber,
-                    "net_bpp": 8 * size / (width * height),
-                    "embed_seconds": embed_seconds, "extract_seconds": extract_seconds,
-                }
+                row.update(ok=ok, error=error, raw_ber=report.raw_ber, nsym=report.nsym,
+                           embed_seconds=embed_seconds, extract_seconds=extract_seconds)
                 if size_name == "capacity":
                     delta_e = delta_e00_rgb(cover.image, stego)
                     row.update(psnr=psnr(cover.image, stego), ssim=ssim(cover.image, stego),
@@ -189,10 +200,15 @@ def eval_bits(
             progress(index + 1, len(covers))
     full = [r for r in rows if r.get("payload") == "capacity"]
     aggregate = _with_summary(full, ["raw_ber", "net_bpp", "psnr", "ssim", "delta_e00_mean",
-                                     "delta_e00_max", "embed_seconds", "extract_seconds"])
+                                     "delta_e00_max", "embed_seconds", "extract_seconds",
+                                     "capacity_seconds"])
     aggregate["round_trips"] = sum(1 for r in rows if "raw_ber" in r)
     aggregate["failures"] = sum(1 for r in rows if not r["ok"])
     aggregate["raw_ber_all"] = _with_summary(rows, ["raw_ber"])["raw_ber"]
+    aggregate["nsym_used"] = {str(n): sum(1 for r in full if r.get("nsym") == n)
+                              for n in bits.nsym_ladder(nsym)}
+    aggregate["wrong_key_rejected"] = sum(1 for r in full if r.get("wrong_key_rejected"))
+    aggregate["clean_rejected"] = sum(1 for r in rows if r.get("clean_rejected"))
     return {"method": "bits", "ecc_nsym": nsym, "per_image": rows, "aggregate": aggregate}
 
 

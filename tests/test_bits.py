@@ -76,3 +76,22 @@ def test_tiled_embedding_of_a_large_image_round_trips(flow, monkeypatch) -> None
     payload = bytes(range(256)) * 2
     report = bits.embed(cover, payload, b"tiles", flow)
     assert bits.extract(decode_png_roundtrip(report.stego), b"tiles", flow) == payload
+
+
+def test_extractor_finds_a_stronger_error_correction(flow, monkeypatch) -> None:
+    cover = synthetic_photo(96, 128, 17)
+    base = bits.ecc_nsym()
+    with monkeypatch.context() as patch:
+        patch.setattr(bits, "nsym_ladder", lambda _base: (base + 32,))
+        report = bits.embed(cover, b"needs more parity", None, flow)
+    assert report.nsym == base + 32
+    assert bits.extract(decode_png_roundtrip(report.stego), None, flow) == b"needs more parity"
+
+
+def test_measured_capacity_is_carried(flow) -> None:
+    cover = synthetic_photo(96, 128, 18)
+    cap = bits.measured_capacity(cover, False, flow)
+    assert 0 < cap <= bits.capacity(96, 128, False, bits.ecc_nsym())
+    payload = bytes(range(256)) * (cap // 256) + bytes(cap % 256)
+    stego = decode_png_roundtrip(bits.embed(cover, payload, None, flow).stego)
+    assert bits.extract(stego, None, flow) == payload
