@@ -50,6 +50,8 @@ def card_metrics(task: str, result: dict) -> dict:
         "failures": agg["failures"],
         "raw_ber_mean": round(agg["raw_ber"]["mean"], 5),
         "raw_ber_max": round(agg["raw_ber"]["max"], 5),
+        "net_bpp_mean": round(agg["net_bpp"]["mean"], 4),
+        "net_bpp_median": round(agg["net_bpp"]["p50"], 4),
         "net_bpp_min": round(agg["net_bpp"]["min"], 4),
         "psnr_mean": round(agg["psnr"]["mean"], 2),
         "psnr_min": round(agg["psnr"]["min"], 2),
@@ -161,7 +163,8 @@ def readme_tables() -> str:
             bits_rows.append(
                 f"| {result['model']} | {result['dataset']} | {agg['round_trips']} / "
                 f"{agg['failures']} | {_fmt(agg['raw_ber']['mean'], 4)} / "
-                f"{_fmt(agg['raw_ber']['max'], 4)} | {_fmt(agg['net_bpp']['min'], 3)} | "
+                f"{_fmt(agg['raw_ber']['max'], 4)} | {_fmt(agg['net_bpp']['mean'], 3)} / "
+                f"{_fmt(agg['net_bpp']['min'], 3)} | "
                 f"{_fmt(agg['psnr']['mean'])} / {_fmt(agg['psnr']['min'])} | "
                 f"{_fmt(agg['delta_e00_mean']['mean'])} / {_fmt(agg['delta_e00_mean']['max'])} "
                 f"| [{rel.name}]({rel}) |")
