@@ -234,7 +234,7 @@ def eval_detectability(covers: list[Sample], progress: Callable[[int, int], None
     """Classic detectors on clean covers vs our stego images vs LSB replacement.
 
     Methods: ``hide`` (a held-out photo hidden in each cover), ``bits-full`` and
-    ``bits-half`` (random payload at capacity and half of it), and ``lsb-full`` /
+    ``bits-half`` (random payload at the cover's measured capacity and half of it), and ``lsb-full`` /
     ``lsb-half``: LSB replacement carrying the same number of payload bits (the
     reference the detectors must catch). All stego images go through PNG.
     """
@@ -244,14 +244,13 @@ def eval_detectability(covers: list[Sample], progress: Callable[[int, int], None
     rng = np.random.default_rng(0)
     stats: dict[str, list[dict[str, float]]] = {m: [] for m in (
         "clean", "hide", "bits-full", "bits-half", "lsb-full", "lsb-half")}
-    nsym = bits.ecc_nsym()
     for index, cover in enumerate(covers):
         image = cover.image
         height, width = image.shape[:2]
         secret = covers[(index + 1) % len(covers)].image
         stats["clean"].append(analyze(image))
         stats["hide"].append(analyze(decode_png_roundtrip(hiding.hide(image, secret))))
-        cap = bits.capacity(height, width, False, nsym)
+        cap = bits.measured_capacity(image, False)
         for label, size in (("full", cap), ("half", cap // 2)):
             payload = rng.integers(0, 256, size, dtype=np.uint8).tobytes()
             stego = bits.embed(image, payload).stego

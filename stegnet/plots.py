@@ -83,7 +83,7 @@ def example_grids(data_dir: Path, count: int = 3, size: int = 256) -> None:
         diff = np.clip(np.abs(stego.astype(int) - cover.astype(int)) * 10, 0, 255)
         rows_hide.append(np.concatenate([cover, stego, diff.astype(np.uint8), secret, revealed],
                                         axis=1))
-        cap = bits.capacity(size, size, False, bits.ecc_nsym())
+        cap = bits.measured_capacity(cover, False)
         report = bits.embed(cover, bytes(np.random.default_rng(index).integers(0, 256, cap,
                                                                                 dtype=np.uint8)))
         bdiff = np.clip(np.abs(report.stego.astype(int) - cover.astype(int)) * 10, 0, 255)
