@@ -234,8 +234,8 @@ def eval_detectability(covers: list[Sample], progress: Callable[[int, int], None
     """Classic detectors on clean covers vs our stego images vs LSB replacement.
 
     Methods: ``hide`` (a held-out photo hidden in each cover), ``bits-full`` and
-    ``bits-half`` (random payload at the cover's measured capacity and half of it), and ``lsb-full`` /
-    ``lsb-half``: LSB replacement carrying the same number of payload bits (the
+    ``bits-half`` (random payload at the cover's measured capacity and half of it), and
+    ``lsb-full`` / ``lsb-half``: LSB replacement carrying the same number of payload bits (the
     reference the detectors must catch). All stego images go through PNG.
     """
     from stegnet import bits, hiding
