@@ -41,6 +41,7 @@ from stegnet.tiling import tile_boxes
 MIN_COVER_SIDE = 32
 REFINE_ROUNDS = 6  # at most; embedding stops once the payload provably decodes
 MIN_ROUNDS = 1
+ATTEMPTS = 2  # fresh random magnitudes per error-correction strength before the next one
 TILE = 1024  # pixels per tile side for large images (memory bound), overlapping by MARGIN
 MARGIN = 64
 
@@ -164,9 +165,10 @@ def embed(
     model = model if model is not None else load_model("bits", model_name, device)
     report = None
     for nsym in fitting:
-        report = _embed_with(cover, payload, key, model, device, nsym, rounds, progress)
-        if report.decodable:
-            return report
+        for _attempt in range(ATTEMPTS):  # magnitudes are random: a borderline cover may pass
+            report = _embed_with(cover, payload, key, model, device, nsym, rounds, progress)
+            if report.decodable:
+                return report
     assert report is not None
     raise StegnetError(
         f"this cover cannot carry {len(payload)} bytes reliably (raw bit error rate "
