@@ -196,11 +196,12 @@ def main(argv: list[str]) -> None:
     pub.add_argument("--results", type=Path, required=True)
     pub.add_argument("--summary", required=True)
     pub.add_argument("--extra", default="{}", help="JSON merged into the card")
+    pub.add_argument("--not-default", action="store_true", help="not the task's default model")
     sub.add_parser("readme")
     args = parser.parse_args(argv)
     if args.action == "publish":
         publish(args.run, args.name, args.task, args.results.resolve(), args.summary,
-                extra=json.loads(args.extra))
+                default=not args.not_default, extra=json.loads(args.extra))
     else:
         update_readme()
 
