@@ -748,8 +748,20 @@ def eval_bits_cmd(
         agg = result["aggregate"]
         _stderr(f"{agg['round_trips']} round trips, {agg['failures']} failures; raw BER mean "
                 f"{agg['raw_ber']['mean']:.4f} (max {agg['raw_ber']['max']:.4f}); net "
-                f"{agg['net_bpp']['min']:.3f} bit/pixel; dE00 mean "
+                f"{agg['net_bpp']['mean']:.3f} bit/pixel (min {agg['net_bpp']['min']:.3f}); "
+                f"dE00 mean "
                 f"{agg['delta_e00_mean']['mean']:.2f}", quiet)
+
+
+def _run_study(study: Callable, folder: str, covers: Path, held_out: bool, size: int,
+               out: Path | None, limit: int | None, quiet: bool) -> dict:
+    """Run a study over the evaluation images and write results/FOLDER/DATASET.json."""
+    samples, dataset = _eval_samples(covers, held_out, size, limit)
+    result = study(samples, progress=_progress(folder, quiet))
+    result.update(dataset=dataset, command="stegnet " + " ".join(sys.argv[1:]))
+    target = out if out is not None else Path("results") / folder / f"{dataset}.json"
+    _write_result(result, target, folder, dataset, quiet)
+    return result
 
 
 @eval_app.command("analyze", epilog=(
@@ -766,11 +778,8 @@ def eval_analyze_cmd(
     with _errors():
         from stegnet.evaluate import eval_detectability
 
-        samples, dataset = _eval_samples(covers, held_out, size, limit)
-        result = eval_detectability(samples, progress=_progress("analysing", quiet))
-        result.update(dataset=dataset, command="stegnet " + " ".join(sys.argv[1:]))
-        target = out if out is not None else Path("results") / "steganalysis" / f"{dataset}.json"
-        _write_result(result, target, "steganalysis", dataset, quiet)
+        result = _run_study(eval_detectability, "steganalysis", covers, held_out, size, out,
+                            limit, quiet)
         for method, detectors in result["detection"].items():
             _stderr(f"{method:10s} " + "  ".join(
                 f"{d}: AUC {v['auc']:.2f} acc {v['accuracy']:.2f}" for d, v in detectors.items()),
@@ -791,11 +800,8 @@ def eval_robustness_cmd(
     with _errors():
         from stegnet.evaluate import eval_robustness
 
-        samples, dataset = _eval_samples(covers, held_out, size, limit)
-        result = eval_robustness(samples, progress=_progress("distorting", quiet))
-        result.update(dataset=dataset, command="stegnet " + " ".join(sys.argv[1:]))
-        target = out if out is not None else Path("results") / "robustness" / f"{dataset}.json"
-        _write_result(result, target, "robustness", dataset, quiet)
+        result = _run_study(eval_robustness, "robustness", covers, held_out, size, out, limit,
+                            quiet)
         for name, row in result["table"].items():
             _stderr(f"{name:11s} secret PSNR {row['secret_psnr_mean']:.2f} dB  bits raw BER "
                     f"{row['bits_raw_ber_mean']:.3f}  payload ok {row['bits_success']}", quiet)
