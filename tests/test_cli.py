@@ -285,3 +285,25 @@ def test_bits_folder_mode_round_trip(files, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert [json.loads(line)["payload_bytes"] for line in result.stdout.splitlines()] == [9, 9]
     assert all(p.read_bytes() == b"same note" for p in payloads.iterdir())
+
+
+def test_eval_commands_write_json(tmp_path: Path) -> None:
+    covers = tmp_path / "covers"
+    covers.mkdir()
+    for index in range(3):
+        _save(covers / f"c{index}.png", synthetic_photo(64, 64, 40 + index))
+    hide_json, bits_json = tmp_path / "hide.json", tmp_path / "bits.json"
+    assert runner.invoke(app, ["eval", "hide", "--covers", str(covers), "--out", str(hide_json),
+                               "-q"]).exit_code == 0
+    result = json.loads(hide_json.read_text())
+    assert result["aggregate"]["stego_psnr"]["count"] == 3
+    assert result["aggregate"]["stego_psnr"]["mean"] > 30
+    assert runner.invoke(app, ["eval", "bits", "--covers", str(covers), "--payloads",
+                               "1,capacity", "--limit", "1", "--out", str(bits_json),
+                               "-q"]).exit_code == 0
+    assert json.loads(bits_json.read_text())["aggregate"]["failures"] == 0
+    analyze_json = tmp_path / "analyze.json"
+    assert runner.invoke(app, ["eval", "analyze", "--covers", str(covers), "--limit", "2",
+                               "--out", str(analyze_json), "-q"]).exit_code == 0
+    detection = json.loads(analyze_json.read_text())["detection"]
+    assert set(detection) == {"hide", "bits-full", "bits-half", "lsb-full", "lsb-half"}
