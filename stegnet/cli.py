@@ -115,10 +115,10 @@ def _progress(description: str, quiet: bool) -> Callable[[int, int], None] | Non
     """A Rich progress callback on a terminal; None (silent) otherwise."""
     if quiet or not sys.stderr.isatty():
         return None
+    from rich.console import Console
     from rich.progress import Progress
 
-    progress = Progress(transient=True, console=__import__("rich.console").console.Console(
-        stderr=True))
+    progress = Progress(transient=True, console=Console(stderr=True))
     task = progress.add_task(description, total=None)
     progress.start()
 
@@ -808,67 +808,93 @@ def eval_robustness_cmd(
 
 
 # ---------------------------------------------------------------- train
+# Options default to None: only what the user gives overrides the trainer's own defaults
+# (HideTrainConfig / BitsTrainConfig, the recipes of the shipped models).
+DataOpt = Annotated[Path | None, typer.Option("--data", help="Folder of training photos.")]
+RunOpt = Annotated[Path | None, typer.Option("--out", help="Run folder (resumed if it exists).")]
+StepsOpt = Annotated[int | None, typer.Option(help="Total optimiser steps.")]
+MinutesOpt = Annotated[float | None, typer.Option(help="Stop after this wall time.")]
+BatchOpt = Annotated[int | None, typer.Option(help="Images per step.")]
+CropOpt = Annotated[int | None, typer.Option(help="Random crop size.")]
+LrOpt = Annotated[float | None, typer.Option(help="Peak learning rate.")]
+BlocksOpt = Annotated[int | None, typer.Option(help="Coupling blocks.")]
+HiddenOpt = Annotated[int | None, typer.Option(help="Subnet width.")]
+ThreadsOpt = Annotated[int | None, typer.Option(help="CPU threads.")]
+
+
+def _train(module: str, config_name: str, options: dict, minutes, quiet: bool) -> None:
+    """Build the trainer's config from its defaults plus the given options, then train."""
+    import importlib
+
+    trainer = importlib.import_module(f"stegnet.train.{module}")
+    config_class = getattr(trainer, config_name)
+    given = {k: (str(v) if isinstance(v, Path) else v) for k, v in options.items()
+             if v is not None}
+    architecture = {k: given.pop(k) for k in ("blocks", "hidden") if k in given}
+    cfg = config_class(**given)
+    cfg.model = {**cfg.model, **architecture}
+    run = trainer.train(cfg, minutes, progress=_progress("training", quiet))
+    _stderr(f"run folder {run}: best weights {run / 'best.safetensors'}", quiet)
+
+
 @train_app.command("hide", epilog=(
     "Example: stegnet train hide --data ../shared/data/train --out runs/hide --minutes 60"))
 def train_hide_cmd(
-    data: Annotated[Path, typer.Option("--data", help="Folder of training photos.")] = Path(
-        "../shared/data/train"),
-    out: Annotated[Path, typer.Option("--out", help="Run folder (resumed if it exists).")] = Path(
-        "runs/hide"),
-    steps: Annotated[int, typer.Option(help="Total optimiser steps.")] = 5000,
-    minutes: Annotated[float | None, typer.Option(help="Stop after this wall time.")] = None,
-    batch: Annotated[int, typer.Option(help="Pairs per step.")] = 16,
-    crop: Annotated[int, typer.Option(help="Random crop size.")] = 64,
-    lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 1e-3,
-    blocks: Annotated[int, typer.Option(help="Coupling blocks.")] = 8,
-    hidden: Annotated[int, typer.Option(help="Subnet width.")] = 32,
-    conceal_weight: Annotated[float, typer.Option(help="Weight of stego-vs-cover MSE.")] = 4.0,
-    threads: Annotated[int, typer.Option(help="CPU threads.")] = 2,
+    data: DataOpt = None,
+    out: RunOpt = None,
+    steps: StepsOpt = None,
+    minutes: MinutesOpt = None,
+    batch: BatchOpt = None,
+    crop: CropOpt = None,
+    lr: LrOpt = None,
+    blocks: BlocksOpt = None,
+    hidden: HiddenOpt = None,
+    conceal_weight: Annotated[float | None, typer.Option(help="Weight of stego-vs-cover MSE.")
+                              ] = None,
+    threads: ThreadsOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Train the hiding network; checkpoints and the curve go to OUT."""
-    with _errors():
-        from stegnet.models.hinet import HideNetConfig
-        from stegnet.train.hide import HideTrainConfig, train
+    """Train the hiding network; checkpoints and the curve go to OUT.
 
-        cfg = HideTrainConfig(data=str(data), out=str(out), steps=steps, batch=batch, crop=crop,
-                              lr=lr, conceal_weight=conceal_weight, threads=threads,
-                              model=HideNetConfig(blocks=blocks, hidden=hidden).to_dict())
-        run = train(cfg, minutes, progress=_progress("training", quiet))
-        _stderr(f"run folder {run}: best weights {run / 'best.safetensors'}", quiet)
+    Unset options take the recipe of the shipped hinet-s8 (stegnet.train.hide).
+    """
+    with _errors():
+        _train("hide", "HideTrainConfig",
+               {"data": data, "out": out, "steps": steps, "batch": batch, "crop": crop,
+                "lr": lr, "blocks": blocks, "hidden": hidden, "conceal_weight": conceal_weight,
+                "threads": threads}, minutes, quiet)
 
 
 @train_app.command("bits", epilog=(
     "Example: stegnet train bits --data ../shared/data/train --out runs/bits --minutes 60"))
 def train_bits_cmd(
-    data: Annotated[Path, typer.Option("--data", help="Folder of training photos.")] = Path(
-        "../shared/data/train"),
-    out: Annotated[Path, typer.Option("--out", help="Run folder (resumed if it exists).")] = Path(
-        "runs/bits"),
-    steps: Annotated[int, typer.Option(help="Total optimiser steps.")] = 3000,
-    minutes: Annotated[float | None, typer.Option(help="Stop after this wall time.")] = None,
-    batch: Annotated[int, typer.Option(help="Crops per step.")] = 16,
-    crop: Annotated[int, typer.Option(help="Random crop size.")] = 64,
-    lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 5e-4,
-    blocks: Annotated[int, typer.Option(help="Coupling blocks.")] = 6,
-    hidden: Annotated[int, typer.Option(help="Subnet width.")] = 32,
+    data: DataOpt = None,
+    out: RunOpt = None,
+    steps: StepsOpt = None,
+    minutes: MinutesOpt = None,
+    batch: BatchOpt = None,
+    crop: CropOpt = None,
+    lr: LrOpt = None,
+    blocks: BlocksOpt = None,
+    hidden: HiddenOpt = None,
     robust_weight: Annotated[
-        float, typer.Option(help="Weight of the sign-survives-rounding loss (0: NLL only).")
-    ] = 2.0,
-    init: Annotated[str, typer.Option(help="Start from these .safetensors weights.")] = "",
-    threads: Annotated[int, typer.Option(help="CPU threads.")] = 2,
+        float | None, typer.Option(help="Weight of the sign-survives-rounding loss (0: NLL "
+                                   "only).")
+    ] = None,
+    init: Annotated[str | None, typer.Option(help="Start from these .safetensors weights.")
+                    ] = None,
+    threads: ThreadsOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Train the colour flow for embed-bits; checkpoints and the curve go to OUT."""
-    with _errors():
-        from stegnet.models.cinn import ColourFlowConfig
-        from stegnet.train.bits import BitsTrainConfig, train
+    """Train the colour flow for embed-bits; checkpoints and the curve go to OUT.
 
-        cfg = BitsTrainConfig(data=str(data), out=str(out), steps=steps, batch=batch, crop=crop,
-                              lr=lr, robust_weight=robust_weight, init=init, threads=threads,
-                              model=ColourFlowConfig(blocks=blocks, hidden=hidden).to_dict())
-        run = train(cfg, minutes, progress=_progress("training", quiet))
-        _stderr(f"run folder {run}: best weights {run / 'best.safetensors'}", quiet)
+    Unset options take the recipe of the shipped cinn-s6 (stegnet.train.bits).
+    """
+    with _errors():
+        _train("bits", "BitsTrainConfig",
+               {"data": data, "out": out, "steps": steps, "batch": batch, "crop": crop,
+                "lr": lr, "blocks": blocks, "hidden": hidden, "robust_weight": robust_weight,
+                "init": init, "threads": threads}, minutes, quiet)
 
 
 # ---------------------------------------------------------------- bench

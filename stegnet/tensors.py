@@ -13,6 +13,11 @@ def image_to_tensor(image: np.ndarray, device: str = "cpu"):
     return tensor.permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
 
 
+def tensor_to_images(tensor) -> np.ndarray:
+    """(B, 3, H, W) float -> (B, H, W, 3) uint8, clamped and rounded as an 8-bit PNG stores it."""
+    return tensor.clamp(0, 1).mul(255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+
+
 def tensor_to_image(tensor) -> np.ndarray:
-    """(1, 3, H, W) float -> HxWx3 uint8, clamped and rounded exactly as an 8-bit PNG stores it."""
-    return tensor.clamp(0, 1).mul(255).round().byte()[0].permute(1, 2, 0).cpu().numpy()
+    """(1, 3, H, W) float -> HxWx3 uint8 (the first image of :func:`tensor_to_images`)."""
+    return tensor_to_images(tensor)[0]

@@ -69,3 +69,20 @@ def test_refiner_training_freezes_the_blocks(tmp_path: Path) -> None:
     assert any(k.startswith("refiner.") for k in after)
     for name, tensor in before.items():
         assert (after[name] == tensor).all(), name  # the invertible blocks did not move
+
+
+def test_train_command_overrides_only_given_options(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from stegnet.cli import app
+
+    data = _photos(tmp_path / "photos")
+    run = tmp_path / "run"
+    result = CliRunner().invoke(app, ["train", "hide", "--data", str(data), "--out", str(run),
+                                      "--steps", "1", "--blocks", "1", "--hidden", "4",
+                                      "--batch", "2", "--crop", "16", "--threads", "1", "-q"])
+    assert result.exit_code == 0, result.stderr
+    config = json.loads((run / "config.json").read_text())
+    assert config["steps"] == 1 and config["model"]["blocks"] == 1
+    defaults = train_hide.HideTrainConfig()
+    assert config["lr"] == defaults.lr and config["conceal_weight"] == defaults.conceal_weight

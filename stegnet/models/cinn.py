@@ -39,7 +39,7 @@ class ColourFlowConfig:
     """Architecture hyper-parameters (stored in the weight file's metadata)."""
 
     blocks: int = 6
-    hidden: int = 48
+    hidden: int = 32
     cond_channels: int = 32
     depth: int = 3
     clamp: float = 2.0
