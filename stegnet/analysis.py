@@ -14,9 +14,17 @@ Three detectors of LSB-style embedding, each applied per colour channel of an
   same rate from the statistics of horizontally adjacent pairs.
 
 :func:`lsb_replace` is the reference embedder the detectors must catch.
+
+Learned detectors (:func:`learned`): the CNN steganalysers shipped in
+``weights/detectors/xunet-<method>.safetensors`` (:mod:`stegnet.models.detector`,
+trained by :mod:`stegnet.train.detector` on our own cover / stego pairs), one per
+embedding method; each gives the probability that the image is a stego of that method.
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -143,3 +151,37 @@ def analyze(image: np.ndarray) -> dict[str, float]:
     """All detectors on one image: chi-square probability and two rate estimates."""
     return {"chi_square_p": chi_square(image), "rs_rate": rs_analysis(image),
             "spa_rate": sample_pairs(image)}
+
+
+def detectors_dir() -> Path:
+    """Folder of the shipped learned detectors (``weights/detectors``)."""
+    from stegnet.zoo import weights_dir
+
+    return weights_dir() / "detectors"
+
+
+@lru_cache(maxsize=1)
+def _learned_models() -> tuple:
+    from stegnet.models.detector import DetectorConfig, StegDetector
+    from stegnet.zoo import read_weights
+
+    models = []
+    for path in sorted(detectors_dir().glob("xunet-*.safetensors")):
+        state, _, config = read_weights(path)
+        model = StegDetector(DetectorConfig(**config))
+        model.load_state_dict(state)
+        models.append((path.stem.removeprefix("xunet-"), model.eval()))
+    return tuple(models)
+
+
+def learned(image: np.ndarray) -> dict[str, float]:
+    """``{"cnn_<method>": probability of stego}`` from each shipped CNN detector.
+
+    ``image``: H x W x 3 uint8 (H, W >= 32). Empty if no detector is shipped.
+    """
+    import torch
+
+    batch = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].float()
+    with torch.no_grad():
+        return {f"cnn_{method}": float(torch.sigmoid(model(batch))[0])
+                for method, model in _learned_models()}

@@ -600,19 +600,31 @@ def compare(
 @app.command(epilog="Example: stegnet analyze suspect.png other.png --json")
 def analyze(
     images: Annotated[list[str], typer.Argument(help="Images to analyse.")],
+    learned_detectors: Annotated[
+        bool, typer.Option("--learned/--classic-only",
+                           help="Also run the shipped CNN steganalysers (weights/detectors).")
+    ] = True,
     json_out: JsonOpt = False,
 ) -> None:
-    """Classic steganalysis (chi-square, RS, Sample Pairs) of each image.
+    """Steganalysis of each image: classic detectors and the shipped CNN detectors.
 
     chi_square_p is the probability of LSB replacement; rs_rate and spa_rate estimate
-    the fraction of samples carrying LSB-replaced bits (about 0 for clean photos).
+    the fraction of samples carrying LSB-replaced bits (about 0 for clean photos);
+    cnn_METHOD is a trained CNN's probability that the image is a stego of METHOD
+    (hide, bits-full, ..., lsb-full; see results/steganalysis for their accuracy).
     """
     with _errors():
         from stegnet.analysis import analyze as run_detectors
-        from stegnet.imageio import load_rgb
+        from stegnet.analysis import learned
+        from stegnet.imageio import load_rgb, require_min_side
 
         for path in images:
-            stats = {k: round(v, 4) for k, v in run_detectors(load_rgb(path)).items()}
+            image = load_rgb(path)
+            stats = run_detectors(image)
+            if learned_detectors:
+                require_min_side(image, 32, path)
+                stats.update(learned(image))
+            stats = {k: round(v, 4) for k, v in stats.items()}
             if json_out:
                 _emit_json({"image": path, **stats})
             else:
@@ -765,25 +777,49 @@ def _run_study(study: Callable, folder: str, covers: Path, held_out: bool, size:
 
 
 @eval_app.command("analyze", epilog=(
-    "Example: stegnet eval analyze --covers ../shared/data/train --held-out --size 256"))
+    "Example: stegnet eval analyze --covers ../shared/data/train --set runs/stegdata --jobs 2"))
 def eval_analyze_cmd(
     covers: CoversOpt,
-    held_out: HeldOutOpt = False,
+    stegdata: Annotated[
+        Path, typer.Option("--set", help="Folder for the cover / stego set (built if missing, "
+                           "resumed if partial; see stegnet.train.stegdata).")
+    ] = Path("runs/stegdata"),
     size: SizeOpt = 256,
+    detectors: Annotated[
+        Path | None, typer.Option("--detectors", help="Folder of CNN detectors "
+                                  "(default: the shipped weights/detectors).")
+    ] = None,
     out: OutOpt = None,
-    limit: LimitOpt = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="Use only the first N photos "
+                                              "of each split.")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", help="Processes for building the set.")] = 1,
     quiet: QuietOpt = False,
 ) -> None:
-    """Detectability: classic detectors on covers vs our stego vs LSB replacement."""
-    with _errors():
-        from stegnet.evaluate import eval_detectability
+    """Detectability: classic and CNN detectors on covers vs our stego vs LSB replacement.
 
-        result = _run_study(eval_detectability, "steganalysis", covers, held_out, size, out,
-                            limit, quiet)
-        for method, detectors in result["detection"].items():
+    COVERS is the training folder: its train split (thresholds, CNN training) and its
+    held-out split (every 10th photo, the reported numbers) each give two covers per
+    photo, and each cover a stego image per method.
+    """
+    with _errors():
+        from stegnet.analysis import detectors_dir
+        from stegnet.evaluate import eval_steganalysis
+        from stegnet.train.stegdata import build
+
+        if not covers.is_dir():
+            raise UsageError(f"{covers}: not a folder")
+        build(covers, stegdata, workers=jobs, limit=limit or 0, size=size,
+              progress=_progress("building set", quiet))
+        result = eval_steganalysis(stegdata, detectors or detectors_dir(),
+                                   progress=_progress("detectors", quiet))
+        dataset = f"heldout-{size}"
+        result.update(dataset=dataset, command="stegnet " + " ".join(sys.argv[1:]))
+        target = out if out is not None else Path("results") / "steganalysis" / f"{dataset}.json"
+        _write_result(result, target, "steganalysis", dataset, quiet)
+        for method, detector_rows in result["detection"].items():
             _stderr(f"{method:10s} " + "  ".join(
-                f"{d}: AUC {v['auc']:.2f} acc {v['accuracy']:.2f}" for d, v in detectors.items()),
-                quiet)
+                f"{d}: AUC {v['auc']:.2f} acc {v['accuracy']:.2f}"
+                for d, v in detector_rows.items()), quiet)
 
 
 @eval_app.command("robustness", epilog=(
@@ -895,6 +931,34 @@ def train_bits_cmd(
                {"data": data, "out": out, "steps": steps, "batch": batch, "crop": crop,
                 "lr": lr, "blocks": blocks, "hidden": hidden, "robust_weight": robust_weight,
                 "init": init, "threads": threads}, minutes, quiet)
+
+
+@train_app.command("detector", epilog=(
+    "Example: stegnet train detector --method hide --set runs/stegdata --out runs/detect-hide"))
+def train_detector_cmd(
+    method: Annotated[str, typer.Option(help="hide, bits-full, bits-half, lsb-full or "
+                                        "lsb-half.")] = "hide",
+    stegdata: Annotated[Path | None, typer.Option("--set", help="Cover / stego set "
+                                                  "(stegnet eval analyze builds it).")] = None,
+    out: RunOpt = None,
+    steps: StepsOpt = None,
+    minutes: MinutesOpt = None,
+    batch: Annotated[int | None, typer.Option(help="Cover / stego pairs per step.")] = None,
+    crop: CropOpt = None,
+    lr: LrOpt = None,
+    threads: ThreadsOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Train a CNN steganalyser on the set's train split; checkpoints and curve go to OUT."""
+    with _errors():
+        from stegnet.train.stegdata import METHODS
+
+        if method not in METHODS:
+            raise UsageError(f"unknown method '{method}' (known: {', '.join(METHODS)})")
+        _train("detector", "DetectorTrainConfig",
+               {"method": method, "data": stegdata, "out": out or Path(f"runs/detect-{method}"),
+                "steps": steps, "batch": batch, "crop": crop, "lr": lr, "threads": threads},
+               minutes, quiet)
 
 
 # ---------------------------------------------------------------- bench

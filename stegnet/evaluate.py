@@ -229,52 +229,78 @@ def detection_scores(clean: list[float], stego: list[float]) -> dict[str, float]
     return {"auc": round(float(greater + 0.5 * ties), 4), "accuracy": round(float(accuracy), 4)}
 
 
-def eval_detectability(covers: list[Sample], progress: Callable[[int, int], None] | None = None,
-                       ) -> dict:
-    """Classic detectors on clean covers vs our stego images vs LSB replacement.
+def best_threshold(clean: list[float], stego: list[float]) -> float:
+    """The threshold t of "statistic >= t means stego" with the best accuracy on these data."""
+    clean_arr, stego_arr = np.asarray(clean, float), np.asarray(stego, float)
+    candidates = np.unique(np.concatenate([clean_arr, stego_arr, [np.inf]]))
+    hits = [(stego_arr >= t).sum() + (clean_arr < t).sum() for t in candidates]
+    return float(candidates[int(np.argmax(hits))])
 
-    Methods: ``hide`` (a held-out photo hidden in each cover), ``bits-full`` and
-    ``bits-half`` (random payload at the cover's measured capacity and half of it), and
-    ``lsb-full`` / ``lsb-half``: LSB replacement carrying the same number of payload bits (the
-    reference the detectors must catch). All stego images go through PNG.
+
+def accuracy_at(clean: list[float], stego: list[float], threshold: float) -> float:
+    """Accuracy of "statistic >= threshold means stego" on a balanced clean / stego set."""
+    clean_arr, stego_arr = np.asarray(clean, float), np.asarray(stego, float)
+    correct = (stego_arr >= threshold).sum() + (clean_arr < threshold).sum()
+    return round(float(correct / (clean_arr.size + stego_arr.size)), 4)
+
+
+def eval_steganalysis(stegdata: str | Path, detectors: str | Path | None = None,
+                      progress: Callable[[int, int], None] | None = None) -> dict:
+    """Detectability of each method on a cover / stego set (:mod:`stegnet.train.stegdata`).
+
+    Classic detectors (chi-square, RS, SPA): each detector's threshold is fitted on the
+    ``train`` split (best accuracy there) and applied to the ``heldout`` split, which gives
+    an honest ``accuracy``; ``auc`` and ``best_threshold_accuracy`` (threshold fitted on the
+    held-out data themselves, optimistic for the detector) are reported as well.
+    Learned detectors: ``DETECTORS/xunet-<method>.safetensors`` (trained on the train split
+    by :mod:`stegnet.train.detector`) are scored on the held-out split at logit 0.
     """
-    from stegnet import bits, hiding
-    from stegnet.analysis import analyze, lsb_replace
-    from stegnet.errors import StegnetError
+    from stegnet.analysis import analyze
+    from stegnet.train.detector import evaluate as eval_learned
+    from stegnet.train.stegdata import METHODS, set_names
 
-    rng = np.random.default_rng(0)
-    stats: dict[str, list[dict[str, float]]] = {m: [] for m in (
-        "clean", "hide", "bits-full", "bits-half", "lsb-full", "lsb-half")}
-    for index, cover in enumerate(covers):
-        image = cover.image
-        height, width = image.shape[:2]
-        secret = covers[(index + 1) % len(covers)].image
-        stats["clean"].append(analyze(image))
-        stats["hide"].append(analyze(decode_png_roundtrip(hiding.hide(image, secret))))
-        cap = bits.measured_capacity(image, False)
-        for label, size in (("full", cap), ("half", cap // 2)):
-            payload = rng.integers(0, 256, size, dtype=np.uint8).tobytes()
-            try:
-                stego = bits.embed(image, payload).stego
-            except StegnetError:  # borderline cover: measured capacity not reached this time
-                size = bits.capacity(height, width, False, bits.nsym_ladder(bits.ecc_nsym())[1])
-                payload = payload[:size]
-                stego = bits.embed(image, payload).stego
-            stats[f"bits-{label}"].append(analyze(decode_png_roundtrip(stego)))
-            rate = 8 * size / (3 * height * width)
-            stats[f"lsb-{label}"].append(analyze(lsb_replace(image, rate, index)))
-        if progress is not None:
-            progress(index + 1, len(covers))
-    detectors = list(stats["clean"][0])
-    table = {
-        method: {det: detection_scores([s[det] for s in stats["clean"]],
-                                       [s[det] for s in rows]) for det in detectors}
-        for method, rows in stats.items() if method != "clean"
-    }
-    means = {method: {det: float(np.mean([s[det] for s in rows])) for det in detectors}
-             for method, rows in stats.items()}
-    return {"method": "analyze", "images": len(covers), "detection": table,
-            "mean_statistics": means}
+    kinds = ("clean", *METHODS)
+    names = {split: set_names(stegdata, split) for split in ("train", "heldout")}
+    if not names["heldout"] or not names["train"]:
+        raise ValueError(f"{stegdata}: needs both train and heldout covers")
+    total = sum(len(v) for v in names.values())
+    stats: dict[str, dict[str, list[dict[str, float]]]] = {}
+    done = 0
+    for split, split_names in names.items():
+        stats[split] = {kind: [] for kind in kinds}
+        for name in split_names:
+            for kind in kinds:
+                stats[split][kind].append(
+                    analyze(load_rgb(Path(stegdata, split, kind, f"{name}.png"))))
+            done += 1
+            if progress is not None:
+                progress(done, total)
+    detectors_list = list(stats["heldout"]["clean"][0])
+    table: dict[str, dict[str, dict]] = {}
+    for method in METHODS:
+        table[method] = {}
+        for det in detectors_list:
+            def column(split: str, kind: str, det: str = det) -> list[float]:
+                return [row[det] for row in stats[split][kind]]
+
+            threshold = best_threshold(column("train", "clean"), column("train", method))
+            held_clean, held_stego = column("heldout", "clean"), column("heldout", method)
+            optimistic = detection_scores(held_clean, held_stego)
+            table[method][det] = {
+                "auc": optimistic["auc"],
+                "accuracy": accuracy_at(held_clean, held_stego, threshold),
+                "best_threshold_accuracy": optimistic["accuracy"],
+                "threshold": round(threshold, 6),
+            }
+        weights = Path(detectors, f"xunet-{method}.safetensors") if detectors else None
+        if weights is not None and weights.exists():
+            learned = eval_learned(stegdata, method, weights)
+            table[method]["cnn"] = {k: learned[k] for k in
+                                    ("auc", "accuracy", "best_threshold_accuracy")}
+    means = {kind: {det: round(float(np.mean([s[det] for s in stats["heldout"][kind]])), 5)
+                    for det in detectors_list} for kind in kinds}
+    return {"method": "analyze", "images": {k: len(v) for k, v in names.items()},
+            "detection": table, "heldout_mean_statistics": means}
 
 
 def _distortions() -> dict[str, Callable[[np.ndarray], np.ndarray]]:
