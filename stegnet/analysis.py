@@ -6,7 +6,14 @@ Three detectors of LSB-style embedding, each applied per colour channel of an
 * :func:`chi_square` -- Westfeld & Pfitzmann's chi-square attack. LSB replacement
   equalises the counts of each pair of values (2k, 2k+1); the statistic compares
   the histogram with that equalised one. Returns the probability of embedding
-  ``p = Q(dof/2, chi2/2)`` (near 1: pairs are suspiciously equal).
+  ``p = Q(dof/2, chi2/2)`` (near 1: pairs are suspiciously equal). It only sees
+  embedding that equalises the pairs of the samples tested: a full LSB replacement,
+  or the part of the image a sequential embedder wrote. :func:`chi_square_sequential`
+  is Westfeld's scan for the latter: the test on growing prefixes of the samples in
+  raster order (R, G, B of each pixel in turn), returning the fraction of prefixes
+  judged embedded, an estimate of how much of the image was written. Neither can see
+  a partial embedding at random positions (pairs only partly equalised): that is what
+  RS and SPA are for.
 * :func:`rs_analysis` -- Fridrich, Goljan & Du's RS steganalysis. Estimates the
   embedded message length (fraction of samples carrying a message bit) from how
   flipping LSBs changes the smoothness of pixel groups.
@@ -29,14 +36,20 @@ from pathlib import Path
 import numpy as np
 
 
-def lsb_replace(image: np.ndarray, rate: float, seed: int = 0) -> np.ndarray:
-    """Replace the least significant bit of a random ``rate`` fraction of samples.
+def lsb_replace(image: np.ndarray, rate: float, seed: int = 0,
+                sequential: bool = False) -> np.ndarray:
+    """Replace the least significant bit of a ``rate`` fraction of samples.
 
     ``rate`` = 1 is 3 bit/pixel on RGB; the bits are random (an encrypted message).
+    The samples are chosen at random, or with ``sequential`` the first ones in raster
+    order (R, G, B of each pixel), as naive LSB tools do.
     """
     rng = np.random.default_rng(seed)
     flat = image.reshape(-1).copy()
-    chosen = rng.random(flat.size) < rate
+    if sequential:
+        chosen = np.arange(flat.size) < round(rate * flat.size)
+    else:
+        chosen = rng.random(flat.size) < rate
     bits = rng.integers(0, 2, int(chosen.sum()), dtype=np.uint8)
     flat[chosen] = (flat[chosen] & 0xFE) | bits
     return flat.reshape(image.shape)
@@ -46,25 +59,38 @@ def _channels(image: np.ndarray) -> list[np.ndarray]:
     return [image] if image.ndim == 2 else [image[..., c] for c in range(image.shape[2])]
 
 
-def chi_square(image: np.ndarray) -> float:
-    """Probability that LSB replacement was used over the whole image (mean over channels)."""
+def _pair_probability(samples: np.ndarray) -> float:
+    """Chi-square probability that the pairs (2k, 2k+1) of these uint8 samples are equalised."""
     import torch
 
-    probabilities = []
-    for channel in _channels(image):
-        histogram = np.bincount(channel.reshape(-1), minlength=256).astype(np.float64)
-        even, odd = histogram[0::2], histogram[1::2]
-        expected = (even + odd) / 2
-        used = expected > 4  # categories with too few samples make chi-square unreliable
-        dof = int(used.sum()) - 1
-        if dof < 1:
-            probabilities.append(0.0)
-            continue
-        chi2 = float((((even - expected) ** 2)[used] / expected[used]).sum())
-        q = torch.special.gammaincc(torch.tensor(dof / 2, dtype=torch.float64),
-                                    torch.tensor(chi2 / 2, dtype=torch.float64))
-        probabilities.append(float(q))
-    return float(np.mean(probabilities))
+    histogram = np.bincount(samples, minlength=256).astype(np.float64)
+    even, odd = histogram[0::2], histogram[1::2]
+    expected = (even + odd) / 2
+    used = expected > 4  # categories with too few samples make chi-square unreliable
+    dof = int(used.sum()) - 1
+    if dof < 1:
+        return 0.0
+    chi2 = float((((even - expected) ** 2)[used] / expected[used]).sum())
+    q = torch.special.gammaincc(torch.tensor(dof / 2, dtype=torch.float64),
+                                torch.tensor(chi2 / 2, dtype=torch.float64))
+    return float(q)
+
+
+def chi_square(image: np.ndarray) -> float:
+    """Probability that LSB replacement was used over the whole image (mean over channels)."""
+    return float(np.mean([_pair_probability(c.reshape(-1)) for c in _channels(image)]))
+
+
+def chi_square_sequential(image: np.ndarray, steps: int = 20) -> float:
+    """Fraction of the image a sequential LSB embedder wrote, by Westfeld's prefix scan.
+
+    The pair test runs on the first 1/steps, 2/steps, ... of the samples in raster
+    order (all channels interleaved); the result is the fraction of those prefixes whose
+    probability of embedding exceeds 0.5 (0 for a clean photo, 1 if all was written).
+    """
+    flat = image.reshape(-1)
+    prefixes = [flat[: max(1, round(flat.size * k / steps))] for k in range(1, steps + 1)]
+    return float(np.mean([_pair_probability(p) > 0.5 for p in prefixes]))
 
 
 def _smoothness(groups: np.ndarray) -> np.ndarray:
@@ -148,9 +174,10 @@ def sample_pairs(image: np.ndarray) -> float:
 
 
 def analyze(image: np.ndarray) -> dict[str, float]:
-    """All detectors on one image: chi-square probability and two rate estimates."""
-    return {"chi_square_p": chi_square(image), "rs_rate": rs_analysis(image),
-            "spa_rate": sample_pairs(image)}
+    """All classic detectors on one image: chi-square probability, the sequential scan's
+    written fraction, and the RS and SPA rate estimates."""
+    return {"chi_square_p": chi_square(image), "chi_square_seq": chi_square_sequential(image),
+            "rs_rate": rs_analysis(image), "spa_rate": sample_pairs(image)}
 
 
 def detectors_dir() -> Path:

@@ -2,7 +2,7 @@
 
 Images are numpy arrays HxWx3 uint8. Pipeline (see :mod:`stegnet.models.cinn`)::
 
-    payload --container.pack--> n bits --signs--> z = sign * |e|, e ~ N(0, 1)
+    payload --container.pack--> n bits --signs--> z = sign * T * |e|, e ~ N(0, 1)
     z, cover --ColourFlow (reverse)--> stego colour --Lab->RGB--> 8-bit stego
 
     stego --RGB->Lab--ColourFlow (forward)--> z_hat --sign--> bits --unpack--> payload
@@ -22,6 +22,14 @@ latent whose sign did not survive rounding, redraws its magnitude as
 It stops once the extractor's own computation decodes the payload even without
 the reliability hints extraction will use (a safety margin), and refuses (rather
 than writing a stego that would not extract) if no round gets there.
+
+Temperature ``T`` (:data:`DEFAULT_TEMPERATURE` = 0.8): magnitudes are drawn from a
+half-normal scaled by ``T`` (sampling the flow at a lower temperature, as is common
+for normalising flows). The colour detail then stays closer to the flow's
+conditional mean, i.e. closer to a smooth photo: on 12 held-out 256 px photos at full
+capacity, T = 1.0 / 0.8 / 0.7 / 0.6 gave PSNR 32.7 / 36.9 / 38.4 / 39.6 dB, raw BER
+2.7 / 2.9 / 3.3 / 3.6 % and decoded at the base error correction for 12 / 12 / 11 / 9
+photos. The extractor reads signs only, so it does not need to know ``T``.
 """
 
 from __future__ import annotations
@@ -32,7 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stegnet.errors import StegnetError
+from stegnet.errors import StegnetError, UsageError
 from stegnet.imageio import require_min_side
 from stegnet.payload import container
 from stegnet.tensors import image_to_tensor, tensor_to_image
@@ -42,6 +50,7 @@ MIN_COVER_SIDE = 32
 REFINE_ROUNDS = 6  # at most; embedding stops once the payload provably decodes
 MIN_ROUNDS = 1
 ATTEMPTS = 2  # fresh random magnitudes per error-correction strength before the next one
+DEFAULT_TEMPERATURE = 0.8  # scale of the latent magnitudes (see the module docstring)
 TILE = 1024  # pixels per tile side for large images (memory bound), overlapping by MARGIN
 MARGIN = 64
 
@@ -145,8 +154,9 @@ def embed(
     device: str = "cpu",
     rounds: int = REFINE_ROUNDS,
     progress: Callable[[int, int], None] | None = None,
+    temperature: float = DEFAULT_TEMPERATURE,
 ) -> EmbedReport:
-    """Embed ``payload`` in ``cover``.
+    """Embed ``payload`` in ``cover`` (magnitudes at ``temperature``, 0 < T <= 1).
 
     Tries the error-correction strengths of :func:`nsym_ladder`, weakest first, among
     those the payload fits in. Raises PayloadTooLarge if it fits none, and StegnetError
@@ -155,6 +165,7 @@ def embed(
     from stegnet.zoo import load_model
 
     require_min_side(cover, MIN_COVER_SIDE, "cover")
+    check_temperature(temperature)
     height, width = cover.shape[:2]
     n_bits = channel_bits(height, width)
     ladder = nsym_ladder(ecc_nsym(model_name))
@@ -166,7 +177,8 @@ def embed(
     report = None
     for nsym in fitting:
         for _attempt in range(ATTEMPTS):  # magnitudes are random: a borderline cover may pass
-            report = _embed_with(cover, payload, key, model, device, nsym, rounds, progress)
+            report = _embed_with(cover, payload, key, model, device, nsym, rounds, progress,
+                                 temperature)
             if report.decodable:
                 return report
     assert report is not None
@@ -177,15 +189,22 @@ def embed(
     )
 
 
+def check_temperature(temperature: float) -> None:
+    """UsageError unless 0.1 <= temperature <= 1.5."""
+    if not 0.1 <= temperature <= 1.5:
+        raise UsageError(f"temperature must be between 0.1 and 1.5 (got {temperature})")
+
+
 def _embed_with(cover: np.ndarray, payload: bytes, key: bytes | None, model, device: str,
-                nsym: int, rounds: int, progress) -> EmbedReport:
+                nsym: int, rounds: int, progress,
+                temperature: float = DEFAULT_TEMPERATURE) -> EmbedReport:
     """Embed with one error-correction strength; the report says whether it decodes."""
     height, width = cover.shape[:2]
     even_h, even_w = height // 2 * 2, width // 2 * 2
     bits = container.pack(payload, channel_bits(height, width), key, nsym)
     signs = (bits.astype(np.float32) * 2 - 1).reshape(latent_shape(height, width))
     rng = np.random.default_rng(_secrets.randbits(128))
-    magnitude = np.abs(rng.standard_normal(signs.shape)).astype(np.float32)
+    magnitude = temperature * np.abs(rng.standard_normal(signs.shape)).astype(np.float32)
     cover_even = np.ascontiguousarray(cover[:even_h, :even_w])
     best: tuple[int, np.ndarray] | None = None
     decodable = False
@@ -203,7 +222,7 @@ def _embed_with(cover: np.ndarray, payload: bytes, key: bytes | None, model, dev
         if round_index >= MIN_ROUNDS and _decodes(latent, payload, key, nsym, reliable=False):
             best, decodable = (errors, stego_even), True
             break
-        redraw = np.abs(rng.standard_normal(errors)).astype(np.float32)
+        redraw = temperature * np.abs(rng.standard_normal(errors)).astype(np.float32)
         magnitude[wrong] = np.maximum(magnitude[wrong], redraw)
     assert best is not None
     if not decodable:
@@ -216,7 +235,8 @@ def _embed_with(cover: np.ndarray, payload: bytes, key: bytes | None, model, dev
 
 
 def measured_capacity(cover: np.ndarray, keyed: bool, model=None,
-                      model_name: str | None = None, device: str = "cpu") -> int:
+                      model_name: str | None = None, device: str = "cpu",
+                      temperature: float = DEFAULT_TEMPERATURE) -> int:
     """Payload bytes THIS cover carries reliably: the capacity under the weakest error
     correction of :func:`nsym_ladder` with which a trial embedding of a full random
     payload decodes (0 if none does). Costs one to three trial embeddings."""
@@ -228,7 +248,7 @@ def measured_capacity(cover: np.ndarray, keyed: bool, model=None,
     for nsym in nsym_ladder(ecc_nsym(model_name)):
         size = capacity(height, width, keyed, nsym)
         trial = _embed_with(cover, _secrets.token_bytes(size), key, model, device, nsym,
-                            REFINE_ROUNDS, None)
+                            REFINE_ROUNDS, None, temperature)
         if trial.decodable:
             return size
     return 0

@@ -174,7 +174,33 @@ def readme_tables() -> str:
            "**embed-bits / extract-bits** (capacity payload; mean / worst image)", "",
            "| model | data | round trips / failures | raw BER | net bit/pixel | PSNR | "
            "ΔE00 | JSON |", "|---|---|---|---|---|---|---|---|", *bits_rows]
+    out += steganalysis_table(ROOT / "results" / "steganalysis" / "heldout-256.json")
     return "\n".join(out) + "\n"
+
+
+DETECTOR_NAMES = {"chi_square_p": "chi-square", "chi_square_seq": "chi-square scan",
+                  "rs_rate": "RS", "spa_rate": "SPA", "cnn": "CNN (trained)"}
+
+
+def steganalysis_table(path: Path) -> list[str]:
+    """README rows: held-out accuracy / AUC of each detector against each method."""
+    if not path.exists():
+        return []
+    result = json.loads(path.read_text())
+    detection = result["detection"]
+    detectors = [d for d in DETECTOR_NAMES if any(d in row for row in detection.values())]
+    images = result["images"]
+    rel = path.relative_to(ROOT)
+    lines = ["", f"**Steganalysis** (held-out: {images['heldout']} clean + {images['heldout']} "
+             f"stego images per method, 256 px; accuracy with the threshold fitted on the "
+             f"{images['train']} training covers / AUC; 0.50 = chance; [JSON]({rel}))", "",
+             "| method | " + " | ".join(DETECTOR_NAMES[d] for d in detectors) + " |",
+             "|---|" + "---|" * len(detectors)]
+    for method, row in detection.items():
+        cells = [f"{row[d]['accuracy']:.2f} / {row[d]['auc']:.2f}" if d in row else "n/a"
+                 for d in detectors]
+        lines.append(f"| {method} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def update_readme(readme: Path = ROOT / "README.md") -> None:

@@ -212,6 +212,60 @@ def eval_bits(
     return {"method": "bits", "ecc_nsym": nsym, "per_image": rows, "aggregate": aggregate}
 
 
+RATE_FRACTIONS = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def eval_rate_distortion(covers: list[Sample], fractions: tuple[float, ...] = RATE_FRACTIONS,
+                         progress: Callable[[int, int], None] | None = None) -> dict:
+    """Quality vs payload for ``embed-bits``, with LSB replacement at the same payload.
+
+    For each cover, random payloads of ``fraction`` x its measured capacity are embedded
+    (default model, no key), saved as PNG and extracted again; the row records the net
+    bit per pixel, PSNR / SSIM / CIEDE2000 cover vs stego, whether the payload came back,
+    and the PSNR of LSB replacement carrying the same bits (the reference embedder).
+    """
+    from stegnet import bits
+    from stegnet.analysis import lsb_replace
+    from stegnet.color import delta_e00_rgb
+    from stegnet.errors import StegnetError
+    from stegnet.metrics import psnr, ssim
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for index, cover in enumerate(covers):
+        height, width = cover.image.shape[:2]
+        cap = bits.measured_capacity(cover.image, False)
+        for fraction in fractions:
+            size = int(round(fraction * cap))
+            payload = rng.integers(0, 256, size, dtype=np.uint8).tobytes()
+            row = {"cover": cover.name, "fraction": fraction, "payload_bytes": size,
+                   "net_bpp": 8 * size / (width * height)}
+            try:
+                stego = decode_png_roundtrip(bits.embed(cover.image, payload).stego)
+                row["ok"] = bits.extract(stego) == payload
+            except StegnetError as exc:
+                row.update(ok=False, error=str(exc))
+                rows.append(row)
+                continue
+            lsb = lsb_replace(cover.image, 8 * size / (3 * height * width), index)
+            row.update(psnr=psnr(cover.image, stego), ssim=ssim(cover.image, stego),
+                       delta_e00_mean=float(delta_e00_rgb(cover.image, stego).mean()))
+            if size:
+                row["lsb_psnr"] = psnr(cover.image, lsb)
+            rows.append(row)
+        if progress is not None:
+            progress(index + 1, len(covers))
+    curve = []
+    for fraction in fractions:
+        group = [r for r in rows if r["fraction"] == fraction]
+        point = {"fraction": fraction, "ok": sum(1 for r in group if r["ok"]),
+                 "images": len(group)}
+        point.update(_with_summary(group, ["net_bpp", "psnr", "ssim", "delta_e00_mean",
+                                           "lsb_psnr"]))
+        curve.append(point)
+    return {"method": "rate-distortion", "per_image": rows, "curve": curve}
+
+
 def detection_scores(clean: list[float], stego: list[float]) -> dict[str, float]:
     """AUC (ties count half) and best accuracy over thresholds of "statistic >= t means stego".
 
@@ -276,6 +330,11 @@ def eval_steganalysis(stegdata: str | Path, detectors: str | Path | None = None,
             if progress is not None:
                 progress(done, total)
     detectors_list = list(stats["heldout"]["clean"][0])
+    per_image: dict[str, dict] = {
+        "names": names["heldout"],
+        "statistics": {kind: {det: [round(row[det], 5) for row in stats["heldout"][kind]]
+                              for det in detectors_list} for kind in kinds},
+        "cnn_logits": {}}
     table: dict[str, dict[str, dict]] = {}
     for method in METHODS:
         table[method] = {}
@@ -297,10 +356,13 @@ def eval_steganalysis(stegdata: str | Path, detectors: str | Path | None = None,
             learned = eval_learned(stegdata, method, weights)
             table[method]["cnn"] = {k: learned[k] for k in
                                     ("auc", "accuracy", "best_threshold_accuracy")}
+            per_image["cnn_logits"][method] = {
+                "clean": [r["clean_logit"] for r in learned["per_image"]],
+                "stego": [r["stego_logit"] for r in learned["per_image"]]}
     means = {kind: {det: round(float(np.mean([s[det] for s in stats["heldout"][kind]])), 5)
                     for det in detectors_list} for kind in kinds}
     return {"method": "analyze", "images": {k: len(v) for k, v in names.items()},
-            "detection": table, "heldout_mean_statistics": means}
+            "detection": table, "heldout_mean_statistics": means, "heldout_per_image": per_image}
 
 
 def _distortions() -> dict[str, Callable[[np.ndarray], np.ndarray]]:

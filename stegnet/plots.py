@@ -6,7 +6,11 @@
   model (``results/<model>/training-log.jsonl``), i.e. quality vs steps and, across hide
   models of different sizes, quality vs model size;
 * ``results/examples-hide.png`` and ``results/examples-bits.png``: cover / stego /
-  amplified difference (x10) / secret / revealed for a few held-out photos, after PNG.
+  amplified difference (x10) / secret / revealed for a few held-out photos, after PNG;
+* ``results/rate-distortion.png``: embed-bits quality vs payload, LSB replacement alongside
+  (``results/rate-distortion/heldout-256.json``);
+* ``results/steganalysis-roc.png``: ROC curves of every detector against every method on
+  the held-out covers (``results/steganalysis/heldout-256.json``).
 """
 
 from __future__ import annotations
@@ -92,10 +96,82 @@ def example_grids(data_dir: Path, count: int = 3, size: int = 256) -> None:
     Image.fromarray(np.concatenate(rows_bits, axis=0)).save(RESULTS / "examples-bits.png")
 
 
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def rate_distortion(source: Path, out: Path) -> None:
+    plt = _pyplot()
+    curve = json.loads(source.read_text())["curve"]
+    points = [p for p in curve if "psnr" in p]
+    bpp = [p["net_bpp"]["mean"] for p in points]
+    fig, (ax_psnr, ax_de) = plt.subplots(1, 2, figsize=(11, 4))
+    ax_psnr.plot(bpp, [p["psnr"]["mean"] for p in points], "o-", label="embed-bits (mean)")
+    ax_psnr.plot(bpp, [p["psnr"]["min"] for p in points], "o--", color="tab:blue", alpha=0.5,
+                 label="embed-bits (worst image)")
+    lsb = [p for p in points if "lsb_psnr" in p]
+    ax_psnr.plot([p["net_bpp"]["mean"] for p in lsb], [p["lsb_psnr"]["mean"] for p in lsb],
+                 "s-", color="tab:grey", label="LSB replacement, same bits (reference)")
+    ax_psnr.set(xlabel="net payload (bit/pixel)", ylabel="cover vs stego PSNR (dB)",
+                title="quality vs payload (held-out, after PNG)")
+    ax_psnr.legend(fontsize=8)
+    ax_de.plot(bpp, [p["delta_e00_mean"]["mean"] for p in points], "o-", color="tab:red")
+    ax_de.set(xlabel="net payload (bit/pixel)", ylabel="mean CIEDE2000",
+              title="colour difference vs payload")
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
+def _roc(clean: list[float], stego: list[float]) -> tuple[list[float], list[float]]:
+    thresholds = sorted(set(clean) | set(stego), reverse=True)
+    false_pos = [0.0] + [float(np.mean(np.asarray(clean) >= t)) for t in thresholds]
+    true_pos = [0.0] + [float(np.mean(np.asarray(stego) >= t)) for t in thresholds]
+    return false_pos, true_pos
+
+
+def steganalysis_roc(source: Path, out: Path) -> None:
+    from stegnet.cards import DETECTOR_NAMES
+
+    plt = _pyplot()
+    result = json.loads(source.read_text())
+    per_image = result["heldout_per_image"]
+    methods = list(result["detection"])
+    fig, axes = plt.subplots(1, len(methods), figsize=(3.3 * len(methods), 3.5))
+    for ax, method in zip(axes, methods, strict=True):
+        for det, values in per_image["statistics"]["clean"].items():
+            fpr, tpr = _roc(values, per_image["statistics"][method][det])
+            auc = result["detection"][method][det]["auc"]
+            ax.plot(fpr, tpr, label=f"{DETECTOR_NAMES[det]} {auc:.2f}")
+        if method in per_image["cnn_logits"]:
+            logits = per_image["cnn_logits"][method]
+            fpr, tpr = _roc(logits["clean"], logits["stego"])
+            ax.plot(fpr, tpr, "k-", lw=2,
+                    label=f"CNN {result['detection'][method]['cnn']['auc']:.2f}")
+        ax.plot([0, 1], [0, 1], ":", color="grey")
+        ax.set(title=method, xlabel="false positive rate")
+        ax.legend(fontsize=7, loc="lower right", title="AUC", title_fontsize=7)
+    axes[0].set_ylabel("true positive rate")
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+
+
 def main(argv: list[str]) -> None:
     data = Path(argv[argv.index("--data") + 1]) if "--data" in argv else Path(
         "../shared/data/train")
     training_curves(RESULTS / "training-curves.png")
+    rd = RESULTS / "rate-distortion" / "heldout-256.json"
+    if rd.exists():
+        rate_distortion(rd, RESULTS / "rate-distortion.png")
+    analysis = RESULTS / "steganalysis" / "heldout-256.json"
+    if analysis.exists():
+        steganalysis_roc(analysis, RESULTS / "steganalysis-roc.png")
     if data.is_dir():
         example_grids(data)
 

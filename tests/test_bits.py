@@ -95,3 +95,25 @@ def test_measured_capacity_is_carried(flow) -> None:
     payload = bytes(range(256)) * (cap // 256) + bytes(cap % 256)
     stego = decode_png_roundtrip(bits.embed(cover, payload, None, flow).stego)
     assert bits.extract(stego, None, flow) == payload
+
+
+def test_lower_temperature_is_closer_to_the_cover_and_still_extracts(flow) -> None:
+    from stegnet.metrics import psnr
+
+    cover = synthetic_photo(128, 128, 21)
+    payload = bytes(range(256)) * 4
+    quality = {}
+    for temperature in (1.0, 0.6):
+        stego = decode_png_roundtrip(bits.embed(cover, payload, None, flow,
+                                                temperature=temperature).stego)
+        assert bits.extract(stego, None, flow) == payload  # the extractor reads signs only
+        quality[temperature] = psnr(cover, stego)
+    assert quality[0.6] > quality[1.0] + 1.0
+
+
+@pytest.mark.parametrize("temperature", [0.0, -1.0, 2.0])
+def test_temperature_out_of_range_is_a_usage_error(flow, temperature: float) -> None:
+    from stegnet.errors import UsageError
+
+    with pytest.raises(UsageError, match="temperature"):
+        bits.embed(synthetic_photo(64, 64, 1), b"x", None, flow, temperature=temperature)

@@ -62,6 +62,10 @@ def test_version() -> None:
         (["embed-bits", "{cover}", "-o", "{dir}/out.png"], 2, "PAYLOAD"),
         (["extract-bits", "{text}", "-o", "{dir}/out.bin"], 2, "notes.png"),
         (["capacity", "{dir}/missing.png"], 2, "missing.png"),
+        (["embed-bits", "{cover}", "{payload}", "-o", "{dir}/out.png", "--temperature", "0"], 2,
+         "temperature"),
+        (["capacity", "{cover}", "--temperature", "9"], 2, "temperature"),
+        (["train", "detector", "--method", "dct"], 2, "unknown method"),
         (["hide", "{cover}", "{secret}", "-o", "{dir}/out.png", "--device", "tpu"], 2, "device"),
     ],
 )
@@ -303,7 +307,22 @@ def test_eval_commands_write_json(tmp_path: Path) -> None:
                                "-q"]).exit_code == 0
     assert json.loads(bits_json.read_text())["aggregate"]["failures"] == 0
     analyze_json = tmp_path / "analyze.json"
-    assert runner.invoke(app, ["eval", "analyze", "--covers", str(covers), "--limit", "2",
-                               "--out", str(analyze_json), "-q"]).exit_code == 0
-    detection = json.loads(analyze_json.read_text())["detection"]
+    assert runner.invoke(app, ["eval", "analyze", "--covers", str(covers), "--set",
+                               str(tmp_path / "set"), "--size", "64", "--out",
+                               str(analyze_json), "-q"]).exit_code == 0
+    result = json.loads(analyze_json.read_text())
+    assert result["images"] == {"train": 4, "heldout": 2}  # 2 covers per photo
+    detection = result["detection"]
     assert set(detection) == {"hide", "bits-full", "bits-half", "lsb-full", "lsb-half"}
+    for method in detection.values():
+        assert set(method) >= {"chi_square_p", "rs_rate", "spa_rate"}
+        assert all(0 <= row["accuracy"] <= 1 and 0 <= row["auc"] <= 1
+                   for row in method.values())
+    rd_json = tmp_path / "rd.json"
+    assert runner.invoke(app, ["eval", "rate-distortion", "--covers", str(covers), "--limit",
+                               "1", "--out", str(rd_json), "-q"]).exit_code == 0
+    curve = json.loads(rd_json.read_text())["curve"]
+    assert [p["fraction"] for p in curve] == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert all(p["ok"] == p["images"] == 1 for p in curve)
+    assert curve[1]["lsb_psnr"]["mean"] > curve[-1]["lsb_psnr"]["mean"]  # more bits, more noise
+    assert curve[-1]["net_bpp"]["mean"] > 0.3 and curve[0]["net_bpp"]["mean"] == 0

@@ -16,7 +16,9 @@ lsb-half   as many bits as ``bits-half``
 
 Every file is an 8-bit PNG written to ``OUT/<split>/<method>/<name>.png`` (``clean``
 for the covers), ``split`` being ``train`` or ``heldout`` (the project-wide held-out
-photos, every 10th by name). Building is resumable: existing files are kept.
+photos, every 10th by name). Building is resumable: existing files are kept and only
+missing methods are made (delete ``bits-*`` and ``lsb-*`` to redo embed-bits after a
+change of its settings; they are made together because LSB uses the same payload).
 
 Run: ``python -m stegnet.train.stegdata --data ../shared/data/train --out runs/stegdata``.
 """
@@ -46,8 +48,9 @@ def covers_of(path: Path, size: int = SIZE) -> dict[str, np.ndarray]:
     return {"a": whole, "b": np.ascontiguousarray(large[top : top + size, left : left + size])}
 
 
-def _stego_set(cover: np.ndarray, secret: np.ndarray, seed: int) -> tuple[dict, dict]:
-    """-> ({method: stego uint8}, {method: payload bytes})."""
+def _stego_set(cover: np.ndarray, secret: np.ndarray, seed: int,
+               methods: tuple[str, ...] = METHODS) -> tuple[dict, dict]:
+    """-> ({method: stego uint8}, {"full"/"half": payload bytes}) for the given methods."""
     from stegnet import bits, hiding
     from stegnet.analysis import lsb_replace
     from stegnet.errors import StegnetError
@@ -55,8 +58,11 @@ def _stego_set(cover: np.ndarray, secret: np.ndarray, seed: int) -> tuple[dict, 
 
     height, width = cover.shape[:2]
     rng = np.random.default_rng(seed)
-    out = {"hide": decode_png_roundtrip(hiding.hide(cover, secret))}
-    sizes = {}
+    out, sizes = {}, {}
+    if "hide" in methods:
+        out["hide"] = decode_png_roundtrip(hiding.hide(cover, secret))
+    if not any(m.startswith(("bits", "lsb")) for m in methods):
+        return out, sizes
     full = bits.measured_capacity(cover, False)
     for label, size in (("full", full), ("half", full // 2)):
         payload = rng.integers(0, 256, size, dtype=np.uint8).tobytes()
@@ -73,28 +79,37 @@ def _stego_set(cover: np.ndarray, secret: np.ndarray, seed: int) -> tuple[dict, 
     return out, sizes
 
 
-def _work(job: tuple[str, str, str, int, str, int]) -> dict:
+def _worker_init() -> None:
     import torch
+
+    torch.set_num_threads(1)  # one thread per worker process: the workers share the cores
+
+
+def _work(job: tuple[str, str, str, int, str, int]) -> dict:
     from PIL import Image
 
-    torch.set_num_threads(1)
     split, cover_path, secret_path, seed, out, size = job
     photo, other = Path(cover_path), Path(secret_path)
     rows = {}
     for variant, cover in covers_of(photo, size).items():
         name = f"{photo.stem}_{variant}"
         targets = {m: Path(out, split, m, f"{name}.png") for m in ("clean", *METHODS)}
-        if all(t.exists() for t in targets.values()):
+        missing = tuple(m for m in METHODS if not targets[m].exists())
+        if not missing and targets["clean"].exists():
             continue
         secret = covers_of(other, size)[variant]
-        stegos, sizes = _stego_set(cover, secret, seed * 2 + (variant == "b"))
+        stegos, sizes = _stego_set(cover, secret, seed * 2 + (variant == "b"), missing)
         stegos["clean"] = cover
         for method, target in targets.items():
+            if method not in stegos or (method != "clean" and method not in missing):
+                continue
             target.parent.mkdir(parents=True, exist_ok=True)
             temp = target.with_suffix(".tmp")
             Image.fromarray(stegos[method]).save(temp, format="PNG")
             temp.replace(target)
-        rows[name] = {"split": split, "payload_full": sizes["full"], "payload_half": sizes["half"]}
+        if sizes:
+            rows[name] = {"split": split, "payload_full": sizes["full"],
+                          "payload_half": sizes["half"]}
     return rows
 
 
@@ -122,7 +137,7 @@ def build(data: str | Path, out: str | Path, workers: int = 2, limit: int = 0,
     if workers > 1:
         import multiprocessing
 
-        with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        with multiprocessing.get_context("spawn").Pool(workers, _worker_init) as pool:
             results = pool.imap_unordered(_work, jobs)
             for done, rows in enumerate(results, 1):
                 known.update(rows)
