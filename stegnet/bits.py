@@ -29,7 +29,9 @@ for normalising flows). The colour detail then stays closer to the flow's
 conditional mean, i.e. closer to a smooth photo: on 12 held-out 256 px photos at full
 capacity, T = 1.0 / 0.8 / 0.7 / 0.6 gave PSNR 32.7 / 36.9 / 38.4 / 39.6 dB, raw BER
 2.7 / 2.9 / 3.3 / 3.6 % and decoded at the base error correction for 12 / 12 / 11 / 9
-photos. The extractor reads signs only, so it does not need to know ``T``.
+photos. The extractor reads signs only, so it does not need to know ``T``. A cover
+that cannot carry the payload at ``T`` under any error correction of the ladder is
+tried again at T = 1.0 (larger magnitudes survive rounding better) before giving up.
 """
 
 from __future__ import annotations
@@ -175,18 +177,24 @@ def embed(
         container.pack(payload, n_bits, key, ladder[0])  # raises PayloadTooLarge, says capacity
     model = model if model is not None else load_model("bits", model_name, device)
     report = None
-    for nsym in fitting:
-        for _attempt in range(ATTEMPTS):  # magnitudes are random: a borderline cover may pass
-            report = _embed_with(cover, payload, key, model, device, nsym, rounds, progress,
-                                 temperature)
-            if report.decodable:
-                return report
+    for temp in _temperatures(temperature):
+        for nsym in fitting:
+            for _attempt in range(ATTEMPTS):  # magnitudes are random: a borderline cover may
+                report = _embed_with(cover, payload, key, model, device, nsym, rounds,  # pass
+                                     progress, temp)
+                if report.decodable:
+                    return report
     assert report is not None
     raise StegnetError(
         f"this cover cannot carry {len(payload)} bytes reliably (raw bit error rate "
         f"{report.raw_ber:.1%} even with {report.nsym} parity bytes per codeword); use a "
         f"smaller payload (see `stegnet capacity`) or another photo"
     )
+
+
+def _temperatures(temperature: float) -> tuple[float, ...]:
+    """The requested temperature, then 1.0 as a fallback for covers that need it."""
+    return (temperature, 1.0) if temperature < 1.0 else (temperature,)
 
 
 def check_temperature(temperature: float) -> None:
@@ -245,12 +253,13 @@ def measured_capacity(cover: np.ndarray, keyed: bool, model=None,
     height, width = cover.shape[:2]
     model = model if model is not None else load_model("bits", model_name, device)
     key = _secrets.token_bytes(16) if keyed else None
-    for nsym in nsym_ladder(ecc_nsym(model_name)):
-        size = capacity(height, width, keyed, nsym)
-        trial = _embed_with(cover, _secrets.token_bytes(size), key, model, device, nsym,
-                            REFINE_ROUNDS, None, temperature)
-        if trial.decodable:
-            return size
+    for temp in _temperatures(temperature):
+        for nsym in nsym_ladder(ecc_nsym(model_name)):
+            size = capacity(height, width, keyed, nsym)
+            trial = _embed_with(cover, _secrets.token_bytes(size), key, model, device, nsym,
+                                REFINE_ROUNDS, None, temp)
+            if trial.decodable:
+                return size
     return 0
 
 

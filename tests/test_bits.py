@@ -117,3 +117,22 @@ def test_temperature_out_of_range_is_a_usage_error(flow, temperature: float) -> 
 
     with pytest.raises(UsageError, match="temperature"):
         bits.embed(synthetic_photo(64, 64, 1), b"x", None, flow, temperature=temperature)
+
+
+def test_hard_cover_falls_back_to_temperature_one(flow, monkeypatch) -> None:
+    """If no error correction works at the requested temperature, T = 1.0 is tried."""
+    real = bits._embed_with
+    used = []
+
+    def fussy(*args):
+        report = real(*args)
+        used.append(args[-1])
+        report.decodable = report.decodable and args[-1] == 1.0
+        return report
+
+    monkeypatch.setattr(bits, "_embed_with", fussy)
+    cover = synthetic_photo(64, 64, 3)
+    report = bits.embed(cover, b"fallback", None, flow, temperature=0.7)
+    assert used[0] == 0.7 and used[-1] == 1.0
+    assert bits.extract(decode_png_roundtrip(report.stego), None, flow) == b"fallback"
+    assert bits.measured_capacity(cover, False, flow, temperature=0.7) > 0

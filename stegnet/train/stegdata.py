@@ -64,14 +64,19 @@ def _stego_set(cover: np.ndarray, secret: np.ndarray, seed: int,
     if not any(m.startswith(("bits", "lsb")) for m in methods):
         return out, sizes
     full = bits.measured_capacity(cover, False)
+    if full == 0:  # carries nothing reliably: no embed-bits pair (the cover is left out)
+        return out, sizes
     for label, size in (("full", full), ("half", full // 2)):
         payload = rng.integers(0, 256, size, dtype=np.uint8).tobytes()
         try:
             stego = bits.embed(cover, payload).stego
         except StegnetError:  # borderline cover: fall back to the next ECC strength
-            size = bits.capacity(height, width, False, bits.nsym_ladder(bits.ecc_nsym())[1])
+            size = bits.capacity(height, width, False, bits.nsym_ladder(bits.ecc_nsym())[-1])
             payload = payload[:size]
-            stego = bits.embed(cover, payload).stego
+            try:
+                stego = bits.embed(cover, payload).stego
+            except StegnetError:
+                return out, {}
         out[f"bits-{label}"] = decode_png_roundtrip(stego)
         rate = 8 * size / (3 * height * width)
         out[f"lsb-{label}"] = lsb_replace(cover, rate, seed * 2 + (label == "half"))
