@@ -298,6 +298,17 @@ def accuracy_at(clean: list[float], stego: list[float], threshold: float) -> flo
     return round(float(correct / (clean_arr.size + stego_arr.size)), 4)
 
 
+def wilson_interval(accuracy: float, count: int, z: float = 1.96) -> list[float]:
+    """95% Wilson score interval of an accuracy measured on ``count`` decisions."""
+    if count == 0:
+        return [0.0, 1.0]
+    centre = (accuracy + z * z / (2 * count)) / (1 + z * z / count)
+    half = z * np.sqrt(accuracy * (1 - accuracy) / count + z * z / (4 * count * count)) / (
+        1 + z * z / count)
+    return [round(max(0.0, float(centre - half)), 4) + 0.0,
+            round(min(1.0, float(centre + half)), 4)]
+
+
 def eval_steganalysis(stegdata: str | Path, detectors: str | Path | None = None,
                       progress: Callable[[int, int], None] | None = None) -> dict:
     """Detectability of each method on a cover / stego set (:mod:`stegnet.train.stegdata`).
@@ -345,9 +356,11 @@ def eval_steganalysis(stegdata: str | Path, detectors: str | Path | None = None,
             threshold = best_threshold(column("train", "clean"), column("train", method))
             held_clean, held_stego = column("heldout", "clean"), column("heldout", method)
             optimistic = detection_scores(held_clean, held_stego)
+            accuracy = accuracy_at(held_clean, held_stego, threshold)
             table[method][det] = {
                 "auc": optimistic["auc"],
-                "accuracy": accuracy_at(held_clean, held_stego, threshold),
+                "accuracy": accuracy,
+                "accuracy_ci95": wilson_interval(accuracy, 2 * len(held_clean)),
                 "best_threshold_accuracy": optimistic["accuracy"],
                 "threshold": round(threshold, 6),
             }
@@ -356,6 +369,8 @@ def eval_steganalysis(stegdata: str | Path, detectors: str | Path | None = None,
             learned = eval_learned(stegdata, method, weights)
             table[method]["cnn"] = {k: learned[k] for k in
                                     ("auc", "accuracy", "best_threshold_accuracy")}
+            table[method]["cnn"]["accuracy_ci95"] = wilson_interval(
+                learned["accuracy"], 2 * learned["images"])
             per_image["cnn_logits"][method] = {
                 "clean": [r["clean_logit"] for r in learned["per_image"]],
                 "stego": [r["stego_logit"] for r in learned["per_image"]]}

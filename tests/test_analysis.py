@@ -95,3 +95,14 @@ def test_chi_square_sees_full_lsb_replacement_on_photos() -> None:
         clean = analysis.chi_square(image)
         full = analysis.chi_square(analysis.lsb_replace(image, 1.0, seed))
         assert full >= 0.99 and full >= clean - 1e-6
+
+
+def test_threshold_fitted_on_one_set_applied_to_another() -> None:
+    from stegnet.evaluate import accuracy_at, best_threshold, wilson_interval
+
+    threshold = best_threshold([0.0, 0.1, 0.2], [0.3, 0.4, 0.5])
+    assert 0.2 < threshold <= 0.3
+    assert accuracy_at([0.1, 0.35], [0.5, 0.2], threshold) == 0.5  # one error on each side
+    low, high = wilson_interval(0.5, 120)
+    assert 0.40 < low < 0.45 and 0.55 < high < 0.60
+    assert wilson_interval(1.0, 120)[1] == 1.0 and wilson_interval(0.0, 10)[0] == 0.0

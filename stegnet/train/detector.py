@@ -201,6 +201,19 @@ def publish(run: str | Path, data: str | Path, dest: str | Path | None = None) -
         "heldout": {k: v for k, v in result.items() if k != "per_image"},
     }
     target.with_suffix(".json").write_text(json.dumps(card, indent=1) + "\n")
+    held = card["heldout"]
+    train_info = card["training"]
+    target.with_suffix(".md").write_text("\n".join([
+        f"# {card['name']}", "",
+        f"CNN steganalyser for `{method}` stego images (stegnet.models.detector).", "",
+        f"- architecture: {card['architecture']}; config {card['config']}",
+        f"- trained on: the train split of `{data}` ({train_info['split']}), "
+        f"{train_info['steps_total']} steps (best at {train_info['best_step']}), "
+        f"{train_info['batch_pairs']} cover/stego pairs x {train_info['crop']} px crops, "
+        f"{train_info['hardware']}, {train_info['minutes']} min",
+        f"- held-out ({held['images']} covers + their stego images): accuracy "
+        f"{held['accuracy']:.4f} at logit 0, AUC {held['auc']:.4f}",
+        "- use: `stegnet analyze IMAGE` (probability `cnn_" + method + "`)", ""]))
     return target
 
 
