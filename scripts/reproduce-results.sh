@@ -7,8 +7,16 @@ data=${1:-../shared/data/train}
 stegnet eval hide --covers "$data" --held-out --size 512
 stegnet eval hide --covers "$data" --held-out --size 512 --latent gaussian
 stegnet eval bits --covers "$data" --held-out --size 512
-stegnet eval analyze --covers "$data" --held-out --size 256
+stegnet eval rate-distortion --covers "$data" --held-out --size 256
 stegnet eval robustness --covers "$data" --held-out --size 256 --limit 10
+# Steganalysis: build the cover / stego set (train + held-out splits, ~1 h on 2 cores),
+# train one CNN detector per method on its train split, then evaluate everything.
+stegnet eval analyze --covers "$data" --set runs/stegdata --jobs 2 --detectors none
+for method in hide bits-full bits-half lsb-full lsb-half; do
+  stegnet train detector --method "$method" --set runs/stegdata --out "runs/detect-$method"
+  python -m stegnet.train.detector --publish --data runs/stegdata --out "runs/detect-$method"
+done
+stegnet eval analyze --covers "$data" --set runs/stegdata
 stegnet bench --sizes 256,512,1024,2048 --large --startup --json > results/bench-cpu.json
 python -m stegnet.plots --data "$data"
 python -m stegnet.cards readme

@@ -645,11 +645,14 @@ def analyze(
 def models(json_out: JsonOpt = False) -> None:
     """List the shipped models and the metrics measured on their cards."""
     with _errors():
+        from stegnet.analysis import detectors_dir
         from stegnet.zoo import list_models
 
         entries = list_models()
+        detectors = [json.loads(p.read_text()) for p in sorted(detectors_dir().glob("*.json"))]
         if json_out:
-            _emit_json({"models": [{"name": m.name, "task": m.task, **m.card} for m in entries]})
+            _emit_json({"models": [{"name": m.name, "task": m.task, **m.card} for m in entries],
+                        "detectors": detectors})
             return
         for info in entries:
             default = " (default)" if info.card.get("default") else ""
@@ -658,6 +661,10 @@ def models(json_out: JsonOpt = False) -> None:
             print(f"{info.task:5s} {info.name}{default}: {info.card.get('summary', '')}")
             if metrics:
                 print(f"      {metrics}")
+        for card in detectors:
+            held = card["heldout"]
+            print(f"detect {card['name']}: CNN steganalyser for {card['method']} stego; "
+                  f"held-out accuracy {held['accuracy']:.3f}, AUC {held['auc']:.3f}")
 
 
 # ---------------------------------------------------------------- eval

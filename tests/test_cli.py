@@ -326,3 +326,23 @@ def test_eval_commands_write_json(tmp_path: Path) -> None:
     assert all(p["ok"] == p["images"] == 1 for p in curve)
     assert curve[1]["lsb_psnr"]["mean"] > curve[-1]["lsb_psnr"]["mean"]  # more bits, more noise
     assert curve[-1]["net_bpp"]["mean"] > 0.3 and curve[0]["net_bpp"]["mean"] == 0
+
+
+def test_analyze_runs_classic_and_shipped_cnn_detectors(files) -> None:
+    from stegnet.analysis import detectors_dir
+
+    shipped = sorted(p.stem.removeprefix("xunet-") for p in
+                     detectors_dir().glob("xunet-*.safetensors"))
+    assert {"hide", "bits-full", "lsb-full"} <= set(shipped)
+    stego = files["dir"] / "stego.png"
+    assert runner.invoke(app, ["hide", str(files["cover"]), str(files["secret"]), "-o",
+                               str(stego), "-q"]).exit_code == 0
+    result = runner.invoke(app, ["analyze", str(files["cover"]), str(stego), "--json"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["image"] for r in rows] == [str(files["cover"]), str(stego)]
+    for row in rows:
+        assert {"chi_square_p", "chi_square_seq", "rs_rate", "spa_rate"} <= set(row)
+        assert all(0 <= row[f"cnn_{m}"] <= 1 for m in shipped)
+    classic = runner.invoke(app, ["analyze", str(stego), "--json", "--classic-only"])
+    assert not any(k.startswith("cnn_") for k in json.loads(classic.stdout))

@@ -86,3 +86,46 @@ def test_train_command_overrides_only_given_options(tmp_path: Path) -> None:
     assert config["steps"] == 1 and config["model"]["blocks"] == 1
     defaults = train_hide.HideTrainConfig()
     assert config["lr"] == defaults.lr and config["conceal_weight"] == defaults.conceal_weight
+
+
+def test_detector_training_on_a_built_set(tmp_path: Path) -> None:
+    from stegnet.train import detector as train_detector
+    from stegnet.train import stegdata
+
+    data = tmp_path / "photos"
+    data.mkdir()
+    for index in range(11):  # photos 0 and 10 held out (4 covers), 1..9 train
+        Image.fromarray(synthetic_photo(70, 80, index)).save(data / f"p{index:02d}.png")
+    stegdata.build(data, tmp_path / "set", workers=1, size=64)
+    cfg = train_detector.DetectorTrainConfig(
+        data=str(tmp_path / "set"), method="lsb-full", out=str(tmp_path / "run"), steps=4,
+        batch=2, crop=32, val_every=2, warmup=1)
+    run = train_detector.train(cfg)
+    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [2, 4] and "val_auc" in log[0]
+    target = train_detector.publish(run, tmp_path / "set", tmp_path / "detectors")
+    card = json.loads(target.with_suffix(".json").read_text())
+    assert card["method"] == "lsb-full" and card["heldout"]["images"] == 4
+    assert target.with_suffix(".md").exists()
+
+
+def test_adversarial_fine_tuning_runs_and_resumes(tmp_path: Path) -> None:
+    from stegnet.train import adversarial
+    from stegnet.zoo import get_model_info
+
+    data = _photos(tmp_path / "photos")
+    cfg = adversarial.AdversarialConfig(
+        data=str(data), out=str(tmp_path / "run"), init=str(get_model_info("hide", "hinet-s4")
+                                                             .path),
+        steps=2, batch=2, crop=32, val_every=1, val_pairs=1, val_size=32, warmup=1)
+    run = adversarial.train(cfg)
+    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [1, 2]
+    assert {"train_fool", "train_detector_acc", "val_secret_psnr"} <= set(log[0])
+    assert (run / "detector.pt").exists()
+    _, arch, config = read_weights(run / "best.safetensors")
+    assert arch == "hinet" and config["blocks"] == 4
+    cfg.steps = 3
+    adversarial.train(cfg)
+    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [1, 2, 3]

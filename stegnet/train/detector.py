@@ -36,12 +36,15 @@ SCORE = "val-auc-acc"
 
 @dataclass
 class DetectorTrainConfig:
-    """Hyper-parameters of one detector training run (saved in the checkpoint)."""
+    """Hyper-parameters of one detector training run (saved in the checkpoint).
+
+    The defaults are the recipe of the shipped detectors (weights/detectors).
+    """
 
     data: str = "runs/stegdata"
     method: str = "hide"
     out: str = "runs/detect-hide"
-    steps: int = 3000
+    steps: int = 1500
     batch: int = 16
     crop: int = 128
     lr: float = 2e-3

@@ -73,6 +73,13 @@ def validate(model: HideNet, covers: torch.Tensor, secrets: torch.Tensor) -> dic
 
 
 def losses(model: HideNet, cover: torch.Tensor, secret: torch.Tensor) -> dict[str, torch.Tensor]:
+    """The three training losses of a batch (cover, secret: (B, 3, H, W) in [0, 1])."""
+    return losses_and_stego(model, cover, secret)[0]
+
+
+def losses_and_stego(model: HideNet, cover: torch.Tensor, secret: torch.Tensor
+                     ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    """:func:`losses` and the rounded (straight-through) stego they were computed on."""
     stego, _ = model.hide(cover, secret)
     stego_q = quantize_8bit(stego)
     revealed = model.reveal(stego_q)
@@ -80,7 +87,7 @@ def losses(model: HideNet, cover: torch.Tensor, secret: torch.Tensor) -> dict[st
         "conceal": F.mse_loss(stego_q, cover),
         "recover": F.mse_loss(revealed, secret),
         "lowfreq": F.mse_loss(low_band(haar_dwt(stego_q)), low_band(haar_dwt(cover))),
-    }
+    }, stego_q
 
 
 def train(cfg: HideTrainConfig, minutes: float | None = None, progress=None) -> Path:
