@@ -60,3 +60,22 @@ def test_help_does_not_import_torch() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60)
     assert proc.stdout.strip() == "False"
+
+
+def test_every_shipped_weight_file_is_installed_by_pip() -> None:
+    """pyproject's data-files globs cover every file in weights/ (a plain `pip install .`
+    must carry the models and detectors to <prefix>/share/stegnet/weights)."""
+    import fnmatch
+    import re
+
+    root = EXAMPLES.parent
+    text = (root / "pyproject.toml").read_text()
+    section = text.split("[tool.setuptools.data-files]", 1)[1].split("\n[", 1)[0]
+    globs = [g for line in section.splitlines() if "=" in line
+             for g in re.findall(r'"([^"]+)"', line.split("=", 1)[1])]
+    shipped = [p.relative_to(root).as_posix() for p in (root / "weights").rglob("*")
+               if p.is_file()]
+    assert any(p.endswith(".safetensors") for p in shipped)
+    missing = [p for p in shipped if not any(fnmatch.fnmatch(p, g) and
+                                             p.count("/") == g.count("/") for g in globs)]
+    assert not missing, missing

@@ -201,6 +201,8 @@ def publish(run: str | Path, data: str | Path, dest: str | Path | None = None) -
                      "hardware": "CPU, 1 thread",
                      "minutes": round(records[-1]["time"] / 60, 1)},
         "validation": {k: v for k, v in best.items() if k.startswith("val_")},
+        "note": (f"stopped at step {records[-1]['step']} of a {config['steps']}-step schedule"
+                 if records[-1]["step"] < config["steps"] else ""),
         "heldout": {k: v for k, v in result.items() if k != "per_image"},
     }
     target.with_suffix(".json").write_text(json.dumps(card, indent=1) + "\n")
