@@ -66,6 +66,7 @@ class EmbedReport:
     raw_bit_errors: int
     nsym: int = container.DEFAULT_NSYM
     decodable: bool = True
+    temperature: float = DEFAULT_TEMPERATURE  # the one used (1.0 after a fallback)
 
     @property
     def raw_ber(self) -> float:
@@ -239,7 +240,7 @@ def _embed_with(cover: np.ndarray, payload: bytes, key: bytes | None, model, dev
     stego = cover.copy()
     stego[:even_h, :even_w] = best[1]
     return EmbedReport(stego=stego, channel_bits=bits.size, raw_bit_errors=best[0], nsym=nsym,
-                       decodable=decodable)
+                       decodable=decodable, temperature=temperature)
 
 
 def measured_capacity(cover: np.ndarray, keyed: bool, model=None,

@@ -859,6 +859,11 @@ def eval_rate_distortion_cmd(
                 _stderr(f"{point['net_bpp']['mean']:.3f} bit/pixel: PSNR "
                         f"{point['psnr']['mean']:.2f} dB, payload ok {point['ok']}/"
                         f"{point['images']}", quiet)
+        for point in result["temperature_curve"]:
+            if "psnr" in point:
+                _stderr(f"temperature {point['temperature']}: {point['net_bpp']['mean']:.3f} "
+                        f"bit/pixel, PSNR {point['psnr']['mean']:.2f} dB, payload ok "
+                        f"{point['ok']}/{point['images']}", quiet)
 
 
 @eval_app.command("robustness", epilog=(

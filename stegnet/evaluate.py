@@ -215,14 +215,22 @@ def eval_bits(
 RATE_FRACTIONS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
+RATE_TEMPERATURES = (1.0, 0.8, 0.65, 0.5)
+
+
 def eval_rate_distortion(covers: list[Sample], fractions: tuple[float, ...] = RATE_FRACTIONS,
+                         temperatures: tuple[float, ...] = RATE_TEMPERATURES,
                          progress: Callable[[int, int], None] | None = None) -> dict:
     """Quality vs payload for ``embed-bits``, with LSB replacement at the same payload.
 
-    For each cover, random payloads of ``fraction`` x its measured capacity are embedded
-    (default model, no key), saved as PNG and extracted again; the row records the net
-    bit per pixel, PSNR / SSIM / CIEDE2000 cover vs stego, whether the payload came back,
-    and the PSNR of LSB replacement carrying the same bits (the reference embedder).
+    ``curve``: for each cover, random payloads of ``fraction`` x its measured capacity are
+    embedded (default model and temperature, no key), saved as PNG and extracted again;
+    the row records the net bit per pixel, PSNR / SSIM / CIEDE2000 cover vs stego,
+    whether the payload came back, and the PSNR of LSB replacement carrying the same bits
+    (the reference embedder).
+    ``temperature_curve``: for each embedding temperature, the cover's measured capacity
+    at that temperature is embedded: the trade-off between payload and distortion
+    (``fallbacks`` counts covers that needed the fallback to T = 1.0).
     """
     from stegnet import bits
     from stegnet.analysis import lsb_replace
@@ -231,7 +239,7 @@ def eval_rate_distortion(covers: list[Sample], fractions: tuple[float, ...] = RA
     from stegnet.metrics import psnr, ssim
 
     rng = np.random.default_rng(0)
-    rows = []
+    rows, temperature_rows = [], []
     for index, cover in enumerate(covers):
         height, width = cover.image.shape[:2]
         cap = bits.measured_capacity(cover.image, False)
@@ -253,8 +261,30 @@ def eval_rate_distortion(covers: list[Sample], fractions: tuple[float, ...] = RA
             if size:
                 row["lsb_psnr"] = psnr(cover.image, lsb)
             rows.append(row)
+        for temperature in temperatures:
+            size = bits.measured_capacity(cover.image, False, temperature=temperature)
+            payload = rng.integers(0, 256, size, dtype=np.uint8).tobytes()
+            row = {"cover": cover.name, "temperature": temperature, "payload_bytes": size,
+                   "net_bpp": 8 * size / (width * height)}
+            try:
+                report = bits.embed(cover.image, payload, temperature=temperature)
+                stego = decode_png_roundtrip(report.stego)
+                row.update(ok=bits.extract(stego) == payload,
+                           fallback=report.temperature != temperature,
+                           psnr=psnr(cover.image, stego),
+                           delta_e00_mean=float(delta_e00_rgb(cover.image, stego).mean()))
+            except StegnetError as exc:
+                row.update(ok=False, error=str(exc))
+            temperature_rows.append(row)
         if progress is not None:
             progress(index + 1, len(covers))
+    temperature_curve = []
+    for temperature in temperatures:
+        group = [r for r in temperature_rows if r["temperature"] == temperature]
+        point = {"temperature": temperature, "ok": sum(1 for r in group if r["ok"]),
+                 "images": len(group), "fallbacks": sum(1 for r in group if r.get("fallback"))}
+        point.update(_with_summary(group, ["net_bpp", "psnr", "delta_e00_mean"]))
+        temperature_curve.append(point)
     curve = []
     for fraction in fractions:
         group = [r for r in rows if r["fraction"] == fraction]
@@ -263,7 +293,8 @@ def eval_rate_distortion(covers: list[Sample], fractions: tuple[float, ...] = RA
         point.update(_with_summary(group, ["net_bpp", "psnr", "ssim", "delta_e00_mean",
                                            "lsb_psnr"]))
         curve.append(point)
-    return {"method": "rate-distortion", "per_image": rows, "curve": curve}
+    return {"method": "rate-distortion", "per_image": rows, "curve": curve,
+            "temperature_per_image": temperature_rows, "temperature_curve": temperature_curve}
 
 
 def detection_scores(clean: list[float], stego: list[float]) -> dict[str, float]:

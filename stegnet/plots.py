@@ -117,6 +117,14 @@ def rate_distortion(source: Path, out: Path) -> None:
     lsb = [p for p in points if "lsb_psnr" in p]
     ax_psnr.plot([p["net_bpp"]["mean"] for p in lsb], [p["lsb_psnr"]["mean"] for p in lsb],
                  "s-", color="tab:grey", label="LSB replacement, same bits (reference)")
+    temps = [p for p in json.loads(source.read_text()).get("temperature_curve", [])
+             if "psnr" in p]
+    if temps:
+        ax_psnr.plot([p["net_bpp"]["mean"] for p in temps], [p["psnr"]["mean"] for p in temps],
+                     "^-", color="tab:green", label="embed-bits at capacity, temperature T")
+        for p in temps:
+            ax_psnr.annotate(f"T={p['temperature']}", (p["net_bpp"]["mean"], p["psnr"]["mean"]),
+                             textcoords="offset points", xytext=(4, 4), fontsize=7)
     ax_psnr.set(xlabel="net payload (bit/pixel)", ylabel="cover vs stego PSNR (dB)",
                 title="quality vs payload (held-out, after PNG)")
     ax_psnr.legend(fontsize=8)

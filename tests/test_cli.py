@@ -321,7 +321,10 @@ def test_eval_commands_write_json(tmp_path: Path) -> None:
     rd_json = tmp_path / "rd.json"
     assert runner.invoke(app, ["eval", "rate-distortion", "--covers", str(covers), "--limit",
                                "1", "--out", str(rd_json), "-q"]).exit_code == 0
-    curve = json.loads(rd_json.read_text())["curve"]
+    rd = json.loads(rd_json.read_text())
+    assert [p["temperature"] for p in rd["temperature_curve"]] == [1.0, 0.8, 0.65, 0.5]
+    assert all(p["images"] == 1 for p in rd["temperature_curve"])
+    curve = rd["curve"]
     assert [p["fraction"] for p in curve] == [0.0, 0.25, 0.5, 0.75, 1.0]
     assert all(p["ok"] == p["images"] == 1 for p in curve)
     assert curve[1]["lsb_psnr"]["mean"] > curve[-1]["lsb_psnr"]["mean"]  # more bits, more noise
