@@ -137,7 +137,7 @@ def render_card(card: dict) -> str:
              f"(`{card['evaluation']['command']}`), JSON in `{card['evaluation']['results']}`",
              "", "| metric | value |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in card["metrics"].items()]
-    for key in ("ecc_nsym", "limits"):
+    for key in ("ecc_nsym", "embed_temperature", "limits"):
         if key in card:
             lines += ["", f"**{key}**: {card[key]}"]
     return "\n".join(lines) + "\n"
