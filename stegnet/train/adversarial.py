@@ -23,15 +23,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 from stegnet.models.detector import DetectorConfig, StegDetector
 from stegnet.models.hinet import HideNet, HideNetConfig, quantize_8bit
 from stegnet.train import loop
-from stegnet.train.data import CropSampler, center_square, load_photo, split_photos
-from stegnet.train.hide import losses_and_stego
+from stegnet.train.data import CropSampler, split_photos
+from stegnet.train.hide import losses_and_stego, validation_pairs
 from stegnet.train.hide import validate as hide_validate
 
 
@@ -70,11 +69,9 @@ def train(cfg: AdversarialConfig, minutes: float | None = None, progress=None) -
     cfg.model = config
     model = HideNet(HideNetConfig(**config))
     model.load_state_dict(state)
-    train_paths, held_out = split_photos(cfg.data)
+    train_paths, _ = split_photos(cfg.data)
     sampler = CropSampler(train_paths, cfg.crop, seed=cfg.seed)
-    val_images = [center_square(load_photo(p, cfg.val_size), cfg.val_size) for p in held_out]
-    val = torch.from_numpy(np.stack(val_images[: 2 * cfg.val_pairs])).permute(0, 3, 1, 2) / 255.0
-    val_covers, val_secrets = val[0::2], val[1::2]
+    val_covers, val_secrets = validation_pairs(cfg.data, cfg.val_size, cfg.val_pairs)
 
     detector = StegDetector(DetectorConfig())
     detector_opt = torch.optim.Adam(detector.parameters(), lr=cfg.detector_lr)

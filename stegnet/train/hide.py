@@ -90,19 +90,25 @@ def losses_and_stego(model: HideNet, cover: torch.Tensor, secret: torch.Tensor
     }, stego_q
 
 
+def validation_pairs(data: str, size: int, pairs: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(covers, secrets), each ``(pairs, 3, size, size)`` in [0, 1], from held-out photos."""
+    _, held_out = split_photos(data)
+    if len(held_out) < 2:
+        raise ValueError(f"{data}: need at least 2 held-out photos (20 photos in all)")
+    images = [center_square(load_photo(p, size), size) for p in held_out[: 2 * pairs]]
+    val = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2) / 255.0
+    return val[0::2], val[1::2]
+
+
 def train(cfg: HideTrainConfig, minutes: float | None = None, progress=None) -> Path:
     """Train (or resume) a run in ``cfg.out``; returns the run folder.
 
     Stops after ``cfg.steps`` or after ``minutes`` of wall time (checkpointing first).
     """
     torch.set_num_threads(cfg.threads)
-    train_paths, held_out = split_photos(cfg.data)
-    if len(held_out) < 2:
-        raise ValueError(f"{cfg.data}: need at least 2 held-out photos (20 photos in all)")
+    train_paths, _ = split_photos(cfg.data)
     sampler = CropSampler(train_paths, cfg.crop, seed=cfg.seed)
-    val_images = [center_square(load_photo(p, cfg.val_size), cfg.val_size) for p in held_out]
-    val = torch.from_numpy(np.stack(val_images[: 2 * cfg.val_pairs])).permute(0, 3, 1, 2) / 255.0
-    val_covers, val_secrets = val[0::2], val[1::2]
+    val_covers, val_secrets = validation_pairs(cfg.data, cfg.val_size, cfg.val_pairs)
     torch.manual_seed(cfg.seed)
     model = HideNet(HideNetConfig(**cfg.model))
 
