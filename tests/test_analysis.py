@@ -89,7 +89,7 @@ def test_chi_square_sees_full_lsb_replacement_on_photos() -> None:
     lower than the clean photo's. (These two example photos have smooth histograms, so
     the pair test also calls most clean quadrants suspicious: a known weakness of the
     chi-square attack on resampled photos, which is why RS and SPA carry the 1 bpp test
-    above; on the 60 held-out covers it separates clean / full LSB with 88% accuracy.)
+    above.)
     """
     for seed, image in enumerate(_example_photos()):
         clean = analysis.chi_square(image)
