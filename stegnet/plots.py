@@ -129,8 +129,18 @@ def rate_distortion(source: Path, out: Path) -> None:
                 title="quality vs payload (held-out, after PNG)")
     ax_psnr.legend(fontsize=8)
     ax_de.plot(bpp, [p["delta_e00_mean"]["mean"] for p in points], "o-", color="tab:red")
+    if temps:
+        ax_de.plot([p["net_bpp"]["mean"] for p in temps],
+                   [p["delta_e00_mean"]["mean"] for p in temps], "^-", color="tab:green",
+                   label="at capacity, temperature T")
+        for p in temps:
+            ax_de.annotate(f"T={p['temperature']}",
+                           (p["net_bpp"]["mean"], p["delta_e00_mean"]["mean"]),
+                           textcoords="offset points", xytext=(4, 4), fontsize=7)
+        ax_de.legend(fontsize=8)
+    ax_de.set_ylim(bottom=0)
     ax_de.set(xlabel="net payload (bit/pixel)", ylabel="mean CIEDE2000",
-              title="colour difference vs payload")
+              title="colour difference vs payload (lower is better)")
     fig.tight_layout()
     fig.savefig(out, dpi=110)
     plt.close(fig)
