@@ -625,14 +625,15 @@ def analyze(
     with _errors():
         from stegnet.analysis import analyze as run_detectors
         from stegnet.analysis import learned
-        from stegnet.imageio import load_rgb, require_min_side
+        from stegnet.imageio import load_rgb
 
         for path in images:
             image = load_rgb(path)
             stats = run_detectors(image)
-            if learned_detectors:
-                require_min_side(image, 32, path)
+            if learned_detectors and min(image.shape[:2]) >= 32:
                 stats.update(learned(image))
+            elif learned_detectors:
+                _stderr(f"{path}: smaller than 32x32, CNN detectors skipped", False)
             stats = {k: round(v, 4) for k, v in stats.items()}
             if json_out:
                 _emit_json({"image": path, **stats})

@@ -349,3 +349,12 @@ def test_analyze_runs_classic_and_shipped_cnn_detectors(files) -> None:
         assert all(0 <= row[f"cnn_{m}"] <= 1 for m in shipped)
     classic = runner.invoke(app, ["analyze", str(stego), "--json", "--classic-only"])
     assert not any(k.startswith("cnn_") for k in json.loads(classic.stdout))
+
+
+def test_analyze_small_image_skips_cnn_detectors(tmp_path: Path) -> None:
+    tiny = _save(tmp_path / "tiny.png", synthetic_photo(20, 24, 3))
+    result = runner.invoke(app, ["analyze", str(tiny), "--json"])
+    assert result.exit_code == 0
+    row = json.loads(result.stdout)
+    assert "rs_rate" in row and not any(k.startswith("cnn_") for k in row)
+    assert "CNN detectors skipped" in result.stderr
