@@ -194,7 +194,7 @@ def steganalysis_table(path: Path) -> list[str]:
     lines = ["", f"**Steganalysis** (held-out: {images['heldout']} clean + {images['heldout']} "
              f"stego images per method, 256 px; accuracy / AUC, 0.50 = chance; classic "
              f"detectors use the threshold fitted on the {images['train']} training covers, "
-             f"the CNNs their own decision, learned on them; [JSON]({rel}))", "",
+             f"the CNNs their own decision (trained on the training split); [JSON]({rel}))", "",
              "| method | " + " | ".join(DETECTOR_NAMES[d] for d in detectors) + " |",
              "|---|" + "---|" * len(detectors)]
     for method, row in detection.items():
