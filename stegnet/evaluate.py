@@ -238,6 +238,18 @@ def eval_rate_distortion(covers: list[Sample], fractions: tuple[float, ...] = RA
     from stegnet.errors import StegnetError
     from stegnet.metrics import psnr, ssim
 
+    def embed_row(image: np.ndarray, payload: bytes, temperature: float) -> dict:
+        """Embed, save as PNG, extract: success, fallback, PSNR / SSIM / CIEDE2000."""
+        try:
+            report = bits.embed(image, payload, temperature=temperature)
+            stego = decode_png_roundtrip(report.stego)
+            return {"ok": bits.extract(stego) == payload,
+                    "fallback": report.temperature != temperature,
+                    "psnr": psnr(image, stego), "ssim": ssim(image, stego),
+                    "delta_e00_mean": float(delta_e00_rgb(image, stego).mean())}
+        except StegnetError as exc:
+            return {"ok": False, "error": str(exc)}
+
     rng = np.random.default_rng(0)
     rows, temperature_rows = [], []
     for index, cover in enumerate(covers):
@@ -247,35 +259,19 @@ def eval_rate_distortion(covers: list[Sample], fractions: tuple[float, ...] = RA
             size = int(round(fraction * cap))
             payload = rng.integers(0, 256, size, dtype=np.uint8).tobytes()
             row = {"cover": cover.name, "fraction": fraction, "payload_bytes": size,
-                   "net_bpp": 8 * size / (width * height)}
-            try:
-                stego = decode_png_roundtrip(bits.embed(cover.image, payload).stego)
-                row["ok"] = bits.extract(stego) == payload
-            except StegnetError as exc:
-                row.update(ok=False, error=str(exc))
-                rows.append(row)
-                continue
-            lsb = lsb_replace(cover.image, 8 * size / (3 * height * width), index)
-            row.update(psnr=psnr(cover.image, stego), ssim=ssim(cover.image, stego),
-                       delta_e00_mean=float(delta_e00_rgb(cover.image, stego).mean()))
-            if size:
+                   "net_bpp": 8 * size / (width * height),
+                   **embed_row(cover.image, payload, bits.DEFAULT_TEMPERATURE)}
+            if size and row["ok"]:
+                lsb = lsb_replace(cover.image, 8 * size / (3 * height * width), index)
                 row["lsb_psnr"] = psnr(cover.image, lsb)
             rows.append(row)
         for temperature in temperatures:
             size = bits.measured_capacity(cover.image, False, temperature=temperature)
             payload = rng.integers(0, 256, size, dtype=np.uint8).tobytes()
-            row = {"cover": cover.name, "temperature": temperature, "payload_bytes": size,
-                   "net_bpp": 8 * size / (width * height)}
-            try:
-                report = bits.embed(cover.image, payload, temperature=temperature)
-                stego = decode_png_roundtrip(report.stego)
-                row.update(ok=bits.extract(stego) == payload,
-                           fallback=report.temperature != temperature,
-                           psnr=psnr(cover.image, stego),
-                           delta_e00_mean=float(delta_e00_rgb(cover.image, stego).mean()))
-            except StegnetError as exc:
-                row.update(ok=False, error=str(exc))
-            temperature_rows.append(row)
+            temperature_rows.append({"cover": cover.name, "temperature": temperature,
+                                     "payload_bytes": size,
+                                     "net_bpp": 8 * size / (width * height),
+                                     **embed_row(cover.image, payload, temperature)})
         if progress is not None:
             progress(index + 1, len(covers))
     temperature_curve = []

@@ -146,7 +146,6 @@ def train(cfg: DetectorTrainConfig, minutes: float | None = None, progress=None)
 
     def validate() -> dict[str, float]:
         result = scores(logits_of(model, covers[val_idx]), logits_of(model, stegos[val_idx]))
-        model.train()
         return {"auc": result["auc"], "acc": result["accuracy"]}
 
     return loop.run(cfg, model, sampler, losses, validate,
