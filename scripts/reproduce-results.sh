@@ -17,6 +17,7 @@ for method in hide bits-full bits-half lsb-full lsb-half; do
   python -m stegnet.train.detector --publish --data runs/stegdata --out "runs/detect-$method"
 done
 stegnet eval analyze --covers "$data" --set runs/stegdata
+stegnet eval analyze --covers "$data" --set runs/stegdata-512 --size 512 --limit 30 --jobs 2
 stegnet bench --sizes 256,512,1024,2048 --large --startup --json > results/bench-cpu.json
 python -m stegnet.plots --data "$data"
 python -m stegnet.cards readme
