@@ -178,10 +178,11 @@ def embed(
         container.pack(payload, n_bits, key, ladder[0])  # raises PayloadTooLarge, says capacity
     model = model if model is not None else load_model("bits", model_name, device)
     report = None
+    # Magnitudes are random: a borderline cover may pass on another attempt.
     for temp in _temperatures(temperature):
         for nsym in fitting:
-            for _attempt in range(ATTEMPTS):  # magnitudes are random: a borderline cover may
-                report = _embed_with(cover, payload, key, model, device, nsym, rounds,  # pass
+            for _attempt in range(ATTEMPTS):
+                report = _embed_with(cover, payload, key, model, device, nsym, rounds,
                                      progress, temp)
                 if report.decodable:
                     return report

@@ -302,12 +302,8 @@ def detection_scores(clean: list[float], stego: list[float]) -> dict[str, float]
     clean_arr, stego_arr = np.asarray(clean, float), np.asarray(stego, float)
     greater = (stego_arr[:, None] > clean_arr[None, :]).mean()
     ties = (stego_arr[:, None] == clean_arr[None, :]).mean()
-    thresholds = np.unique(np.concatenate([clean_arr, stego_arr, [np.inf]]))
-    accuracy = max(
-        ((stego_arr >= t).sum() + (clean_arr < t).sum()) / (clean_arr.size + stego_arr.size)
-        for t in thresholds
-    )
-    return {"auc": round(float(greater + 0.5 * ties), 4), "accuracy": round(float(accuracy), 4)}
+    accuracy = accuracy_at(clean, stego, best_threshold(clean, stego))
+    return {"auc": round(float(greater + 0.5 * ties), 4), "accuracy": accuracy}
 
 
 def best_threshold(clean: list[float], stego: list[float]) -> float:

@@ -96,13 +96,15 @@ def _work(job: tuple[str, str, str, int, str, int]) -> dict:
     split, cover_path, secret_path, seed, out, size = job
     photo, other = Path(cover_path), Path(secret_path)
     rows = {}
+    secrets: dict[str, np.ndarray] = {}  # the other photo's covers, decoded once if needed
     for variant, cover in covers_of(photo, size).items():
         name = f"{photo.stem}_{variant}"
         targets = {m: Path(out, split, m, f"{name}.png") for m in ("clean", *METHODS)}
         missing = tuple(m for m in METHODS if not targets[m].exists())
         if not missing and targets["clean"].exists():
             continue
-        secret = covers_of(other, size)[variant]
+        secrets = secrets or covers_of(other, size)
+        secret = secrets[variant]
         stegos, sizes = _stego_set(cover, secret, seed * 2 + (variant == "b"), missing)
         stegos["clean"] = cover
         for method, target in targets.items():
