@@ -53,6 +53,12 @@ REFINE_ROUNDS = 6  # at most; embedding stops once the payload provably decodes
 MIN_ROUNDS = 1
 ATTEMPTS = 2  # fresh random magnitudes per error-correction strength before the next one
 DEFAULT_TEMPERATURE = 0.8  # scale of the latent magnitudes (see the module docstring)
+MODES = ("auto", "sparse", "full")
+SPARSE_MAX_FRACTION = 0.25  # auto mode: sparse when the frame takes at most this share
+SPARSE_MARGIN = 0.5  # |z| a moved latent gets at least (latent units, z ~ N(0, 1))
+SPARSE_STEP = 0.35  # added to |z| of a frame latent that still reads wrong, per round
+SPARSE_MAX_MAGNITUDE = 3.0
+SPARSE_ROUNDS = 8  # at most; sparse embedding stops once the payload provably decodes
 TILE = 1024  # pixels per tile side for large images (memory bound), overlapping by MARGIN
 MARGIN = 64
 
@@ -66,10 +72,13 @@ class EmbedReport:
     raw_bit_errors: int
     nsym: int = container.DEFAULT_NSYM
     decodable: bool = True
-    temperature: float = DEFAULT_TEMPERATURE  # the one used (1.0 after a fallback)
+    temperature: float = DEFAULT_TEMPERATURE  # the one used (1.0 after a fallback; 0 sparse)
+    mode: str = "full"  # "sparse" (cover-preserving) or "full" (re-synthesis)
+    latents: int = 0  # latents of the image (channel positions), used or not
 
     @property
     def raw_ber(self) -> float:
+        """Share of the frame's channel bits that read wrong in the stego as written."""
         return self.raw_bit_errors / max(1, self.channel_bits)
 
 
@@ -158,32 +167,48 @@ def embed(
     rounds: int = REFINE_ROUNDS,
     progress: Callable[[int, int], None] | None = None,
     temperature: float = DEFAULT_TEMPERATURE,
+    mode: str = "auto",
 ) -> EmbedReport:
-    """Embed ``payload`` in ``cover`` (magnitudes at ``temperature``, 0 < T <= 1).
+    """Embed ``payload`` in ``cover`` (HxWx3 uint8); returns the 8-bit stego and a report.
 
-    Tries the error-correction strengths of :func:`nsym_ladder`, weakest first, among
-    those the payload fits in. Raises PayloadTooLarge if it fits none, and StegnetError
-    if the cover cannot carry it reliably even with the strongest that fits.
+    ``mode``: ``"sparse"`` changes only the latents the payload needs (cover-preserving,
+    see the module docstring), ``"full"`` re-synthesises all colour detail with magnitudes
+    at ``temperature``, ``"auto"`` (default) uses sparse when the frame takes at most
+    :data:`SPARSE_MAX_FRACTION` of the channel and falls back to full if sparse cannot make
+    the payload decode. Tries the error-correction strengths of :func:`nsym_ladder`, weakest
+    first, among those the payload fits in. Raises PayloadTooLarge if it fits none, and
+    StegnetError if the cover cannot carry it reliably even with the strongest that fits.
     """
     from stegnet.zoo import load_model
 
     require_min_side(cover, MIN_COVER_SIDE, "cover")
     check_temperature(temperature)
+    check_mode(mode)
     height, width = cover.shape[:2]
     n_bits = channel_bits(height, width)
+    keyed = key is not None
     ladder = nsym_ladder(ecc_nsym(model_name))
-    fitting = [n for n in ladder if len(payload) <= container.capacity_bytes(n_bits, key
-                                                                            is not None, n)]
+    fitting = [n for n in ladder if len(payload) <= container.capacity_bytes(n_bits, keyed, n)]
     if not fitting:
         container.pack(payload, n_bits, key, ladder[0])  # raises PayloadTooLarge, says capacity
     model = model if model is not None else load_model("bits", model_name, device)
+    fraction = container.needed_bits(len(payload), keyed, fitting[0]) / n_bits
+    plans: list[tuple[str, float]] = []
+    if mode == "sparse" or (mode == "auto" and fraction <= SPARSE_MAX_FRACTION):
+        plans.append(("sparse", temperature))
+    if mode in ("full", "auto"):
+        plans += [("full", temp) for temp in _temperatures(temperature)]
     report = None
-    # Magnitudes are random: a borderline cover may pass on another attempt.
-    for temp in _temperatures(temperature):
+    for how, temp in plans:
         for nsym in fitting:
-            for _attempt in range(ATTEMPTS):
-                report = _embed_with(cover, payload, key, model, device, nsym, rounds,
-                                     progress, temp)
+            # Full-mode magnitudes are random: a borderline cover may pass on another attempt.
+            for _attempt in range(ATTEMPTS if how == "full" else 1):
+                if how == "sparse":
+                    report = _embed_sparse(cover, payload, key, model, device, nsym,
+                                           SPARSE_ROUNDS, progress)
+                else:
+                    report = _embed_full(cover, payload, key, model, device, nsym, rounds,
+                                         progress, temp)
                 if report.decodable:
                     return report
     assert report is not None
@@ -205,23 +230,91 @@ def check_temperature(temperature: float) -> None:
         raise UsageError(f"temperature must be between 0.1 and 1.5 (got {temperature})")
 
 
-def _embed_with(cover: np.ndarray, payload: bytes, key: bytes | None, model, device: str,
-                nsym: int, rounds: int, progress,
-                temperature: float = DEFAULT_TEMPERATURE) -> EmbedReport:
-    """Embed with one error-correction strength; the report says whether it decodes."""
+def check_mode(mode: str) -> None:
+    """UsageError unless ``mode`` is one of :data:`MODES`."""
+    if mode not in MODES:
+        raise UsageError(f"mode must be one of {', '.join(MODES)} (got {mode!r})")
+
+
+def _split_even(cover: np.ndarray) -> tuple[np.ndarray, int, int]:
     height, width = cover.shape[:2]
     even_h, even_w = height // 2 * 2, width // 2 * 2
-    bits = container.pack(payload, channel_bits(height, width), key, nsym)
-    signs = (bits.astype(np.float32) * 2 - 1).reshape(latent_shape(height, width))
-    rng = np.random.default_rng(_secrets.randbits(128))
-    magnitude = temperature * np.abs(rng.standard_normal(signs.shape)).astype(np.float32)
-    cover_even = np.ascontiguousarray(cover[:even_h, :even_w])
+    return np.ascontiguousarray(cover[:even_h, :even_w]), even_h, even_w
+
+
+def _embed_sparse(cover: np.ndarray, payload: bytes, key: bytes | None, model, device: str,
+                  nsym: int, rounds: int, progress) -> EmbedReport:
+    """Cover-preserving embedding with one error-correction strength.
+
+    The cover's own latents ``z_c`` are kept everywhere except where a frame bit disagrees
+    with ``sign(z_c)``: that latent is moved across zero to ``+-max(|z_c|, margin)``. Only
+    the 2x2 pixel blocks of moved latents are taken from the synthesised image; every other
+    pixel stays the cover's. Then, for up to ``rounds`` rounds, the extractor's own
+    computation is run on the 8-bit stego and every frame latent that reads wrong is pushed
+    further (``|z| + SPARSE_STEP``, at most ``SPARSE_MAX_MAGNITUDE``), until the payload
+    decodes without reliability hints (a safety margin).
+    """
+    cover_even, even_h, even_w = _split_even(cover)
+    shape = latent_shape(even_h, even_w)
+    positions, frame_bits = container.pack(payload, channel_bits(even_h, even_w), key, nsym)
+    target = frame_bits.astype(np.float32) * 2 - 1
+    cover_latent = _analyse(model, cover_even, device).reshape(-1)
+    latent_in = cover_latent.copy()
+    disagree = np.sign(cover_latent[positions]) != target
+    moved = positions[disagree]
+    latent_in[moved] = target[disagree] * np.maximum(np.abs(cover_latent[moved]), SPARSE_MARGIN)
     best: tuple[int, np.ndarray] | None = None
     decodable = False
     for round_index in range(rounds + 1):
-        stego_even = _synthesise(model, cover_even, signs * magnitude, device)
-        latent = _analyse(model, stego_even, device)
-        wrong = np.sign(latent) != signs
+        changed = (latent_in != cover_latent).reshape(shape).any(axis=0)
+        stego_even = cover_even.copy()
+        if changed.any():
+            synth = _synthesise(model, cover_even, latent_in.reshape(shape), device)
+            block = np.repeat(np.repeat(changed, 2, axis=0), 2, axis=1)
+            stego_even[block] = synth[block]
+        latent = _analyse(model, stego_even, device).reshape(-1)
+        wrong = np.sign(latent[positions]) != target
+        errors = int(wrong.sum())
+        if best is None or errors < best[0]:
+            best = (errors, stego_even)
+        if progress is not None:
+            progress(round_index + 1, rounds + 1)
+        if _decodes(latent, payload, key, reliable=False):
+            best, decodable = (errors, stego_even), True
+            break
+        push = positions[wrong]
+        grown = np.maximum(np.abs(latent_in[push]), SPARSE_MARGIN) + SPARSE_STEP
+        latent_in[push] = target[wrong] * np.minimum(grown, SPARSE_MAX_MAGNITUDE)
+    assert best is not None
+    if not decodable:
+        final = _analyse(model, best[1], device).reshape(-1)
+        decodable = _decodes(final, payload, key, reliable=True)
+    stego = cover.copy()
+    stego[:even_h, :even_w] = best[1]
+    return EmbedReport(stego=stego, channel_bits=len(positions), raw_bit_errors=best[0],
+                       nsym=nsym, decodable=decodable, temperature=0.0, mode="sparse",
+                       latents=cover_latent.size)
+
+
+def _embed_full(cover: np.ndarray, payload: bytes, key: bytes | None, model, device: str,
+                nsym: int, rounds: int, progress,
+                temperature: float = DEFAULT_TEMPERATURE) -> EmbedReport:
+    """Full re-synthesis with one error-correction strength (see the module docstring)."""
+    cover_even, even_h, even_w = _split_even(cover)
+    shape = latent_shape(even_h, even_w)
+    n_bits = channel_bits(even_h, even_w)
+    positions, frame_bits = container.pack(payload, n_bits, key, nsym)
+    rng = np.random.default_rng(_secrets.randbits(128))
+    signs = rng.integers(0, 2, n_bits).astype(np.float32) * 2 - 1  # filler: random signs
+    target = frame_bits.astype(np.float32) * 2 - 1
+    signs[positions] = target
+    magnitude = temperature * np.abs(rng.standard_normal(n_bits)).astype(np.float32)
+    best: tuple[int, np.ndarray] | None = None
+    decodable = False
+    for round_index in range(rounds + 1):
+        stego_even = _synthesise(model, cover_even, (signs * magnitude).reshape(shape), device)
+        latent = _analyse(model, stego_even, device).reshape(-1)
+        wrong = np.sign(latent[positions]) != target
         errors = int(wrong.sum())
         if best is None or errors < best[0]:
             best = (errors, stego_even)
@@ -229,19 +322,21 @@ def _embed_with(cover: np.ndarray, payload: bytes, key: bytes | None, model, dev
             progress(round_index + 1, rounds + 1)
         # Stop as soon as the extractor's own computation decodes the payload WITHOUT the
         # reliability hints it will have (a safety margin), after at least MIN_ROUNDS.
-        if round_index >= MIN_ROUNDS and _decodes(latent, payload, key, nsym, reliable=False):
+        if round_index >= MIN_ROUNDS and _decodes(latent, payload, key, reliable=False):
             best, decodable = (errors, stego_even), True
             break
+        push = positions[wrong]
         redraw = temperature * np.abs(rng.standard_normal(errors)).astype(np.float32)
-        magnitude[wrong] = np.maximum(magnitude[wrong], redraw)
+        magnitude[push] = np.maximum(magnitude[push], redraw)
     assert best is not None
     if not decodable:
-        final = _analyse(model, best[1], device)
-        decodable = _decodes(final, payload, key, nsym, reliable=True)
+        final = _analyse(model, best[1], device).reshape(-1)
+        decodable = _decodes(final, payload, key, reliable=True)
     stego = cover.copy()
     stego[:even_h, :even_w] = best[1]
-    return EmbedReport(stego=stego, channel_bits=bits.size, raw_bit_errors=best[0], nsym=nsym,
-                       decodable=decodable, temperature=temperature)
+    return EmbedReport(stego=stego, channel_bits=len(positions), raw_bit_errors=best[0],
+                       nsym=nsym, decodable=decodable, temperature=temperature, mode="full",
+                       latents=n_bits)
 
 
 def measured_capacity(cover: np.ndarray, keyed: bool, model=None,
@@ -258,20 +353,18 @@ def measured_capacity(cover: np.ndarray, keyed: bool, model=None,
     for temp in _temperatures(temperature):
         for nsym in nsym_ladder(ecc_nsym(model_name)):
             size = capacity(height, width, keyed, nsym)
-            trial = _embed_with(cover, _secrets.token_bytes(size), key, model, device, nsym,
+            trial = _embed_full(cover, _secrets.token_bytes(size), key, model, device, nsym,
                                 REFINE_ROUNDS, None, temp)
             if trial.decodable:
                 return size
     return 0
 
 
-def _decodes(latent: np.ndarray, payload: bytes, key: bytes | None, nsym: int,
-             reliable: bool) -> bool:
-    """Would extraction from this latent give back exactly ``payload``?"""
-    flat = latent.reshape(-1)
+def _decodes(latent: np.ndarray, payload: bytes, key: bytes | None, reliable: bool) -> bool:
+    """Would extraction from this latent (flat) give back exactly ``payload``?"""
     try:
-        recovered = container.unpack((flat > 0).astype(np.uint8),
-                                     np.abs(flat) if reliable else None, key, nsym)
+        recovered = container.unpack((latent > 0).astype(np.uint8),
+                                     np.abs(latent) if reliable else None, key)
     except StegnetError:
         return False
     return recovered == payload
@@ -299,12 +392,4 @@ def extract(
     even = np.ascontiguousarray(stego[: height // 2 * 2, : width // 2 * 2])
     model = model if model is not None else load_model("bits", model_name, device)
     latent = _analyse(model, even, device).reshape(-1)
-    bits = (latent > 0).astype(np.uint8)
-    first_error: StegnetError | None = None
-    for nsym in nsym_ladder(ecc_nsym(model_name)):
-        try:
-            return container.unpack(bits, np.abs(latent), key, nsym)
-        except StegnetError as error:
-            first_error = first_error or error
-    assert first_error is not None
-    raise first_error
+    return container.unpack((latent > 0).astype(np.uint8), np.abs(latent), key)

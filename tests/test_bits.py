@@ -121,7 +121,7 @@ def test_temperature_out_of_range_is_a_usage_error(flow, temperature: float) -> 
 
 def test_hard_cover_falls_back_to_temperature_one(flow, monkeypatch) -> None:
     """If no error correction works at the requested temperature, T = 1.0 is tried."""
-    real = bits._embed_with
+    real = bits._embed_full
     used = []
 
     def fussy(*args):
@@ -130,9 +130,54 @@ def test_hard_cover_falls_back_to_temperature_one(flow, monkeypatch) -> None:
         report.decodable = report.decodable and args[-1] == 1.0
         return report
 
-    monkeypatch.setattr(bits, "_embed_with", fussy)
+    monkeypatch.setattr(bits, "_embed_full", fussy)
     cover = synthetic_photo(64, 64, 3)
-    report = bits.embed(cover, b"fallback", None, flow, temperature=0.7)
+    report = bits.embed(cover, b"fallback", None, flow, temperature=0.7, mode="full")
     assert used[0] == 0.7 and used[-1] == 1.0
     assert bits.extract(decode_png_roundtrip(report.stego), None, flow) == b"fallback"
     assert bits.measured_capacity(cover, False, flow, temperature=0.7) > 0
+
+
+def test_sparse_mode_keeps_the_cover_where_the_payload_does_not_need_it(flow) -> None:
+    """A short message changes few pixels (only 2x2 blocks of moved latents) and is far
+    closer to the cover than full re-synthesis of the same message."""
+    from stegnet.metrics import psnr
+
+    cover = synthetic_photo(128, 128, 22)
+    message = b"meet at noon"
+    sparse = bits.embed(cover, message, None, flow)
+    assert sparse.mode == "sparse"
+    full = bits.embed(cover, message, None, flow, mode="full")
+    assert full.mode == "full"
+    changed = (sparse.stego != cover).any(axis=-1)
+    assert changed.mean() < 0.15
+    assert (full.stego != cover).any(axis=-1).mean() > 0.5
+    assert psnr(cover, sparse.stego) > psnr(cover, full.stego) + 6
+    for report in (sparse, full):
+        assert bits.extract(decode_png_roundtrip(report.stego), None, flow) == message
+
+
+def test_auto_mode_switches_to_full_resynthesis_for_large_payloads(flow) -> None:
+    cover = synthetic_photo(96, 96, 23)
+    cap = bits.capacity(96, 96, False, bits.ecc_nsym())
+    report = bits.embed(cover, bytes(cap // 2), None, flow)
+    assert report.mode == "full"
+    assert bits.extract(decode_png_roundtrip(report.stego), None, flow) == bytes(cap // 2)
+
+
+def test_sparse_changes_grow_with_the_payload(flow) -> None:
+    cover = synthetic_photo(128, 128, 24)
+    fractions = []
+    for size in (8, 120):
+        report = bits.embed(cover, bytes(range(size)), b"k", flow, mode="sparse")
+        fractions.append((report.stego != cover).any(axis=-1).mean())
+        stego = decode_png_roundtrip(report.stego)
+        assert bits.extract(stego, b"k", flow) == bytes(range(size))
+    assert fractions[0] < fractions[1]
+
+
+def test_unknown_mode_is_a_usage_error(flow) -> None:
+    from stegnet.errors import UsageError
+
+    with pytest.raises(UsageError, match="mode"):
+        bits.embed(synthetic_photo(64, 64, 1), b"x", None, flow, mode="lsb")

@@ -1,39 +1,43 @@
-"""Payload container: bytes <-> a fixed number of channel bits, with error correction.
+"""Payload container (format version 2): bytes <-> bits at a few channel positions.
 
-A payload is wrapped in a *frame*::
+A payload occupies only as many channel bits as it needs; every other position of the
+channel carries nothing (the embedder leaves it as the cover has it).  The stream is::
 
-    unkeyed: MAGIC(4) | flags(1) | length(4, big-endian) | payload | CRC32(header + payload)
-    keyed:   MAGIC(4) | flags(1) | length(4, big-endian) | salt(16) | nonce(12)
-             | ChaCha20-Poly1305(payload, associated data = header) (ciphertext + 16-byte tag)
+    header block:  RS( MAGIC(4) | flags(1) | nsym(1) | length(4, big-endian) ) with 40
+                   parity bytes -> 50 bytes = 400 bits, the same size for every payload
+    body:          unkeyed: payload | CRC32(header + payload)
+                   keyed:   salt(16) | nonce(12) | ChaCha20-Poly1305(payload,
+                            associated data = header + salt + nonce) (+ 16-byte tag)
+                   in C shortened Reed-Solomon codewords of d data + p parity bytes
+                   (code rate (255 - nsym) / 255, see :func:`_body_layout`), interleaved
 
-``MAGIC`` (``b"SGN1"``) carries the format version; ``flags`` bit 0 marks an encrypted
-frame; ``length`` is the plaintext payload length.  In keyed mode the AEAD key is
-``scrypt(key, salt)`` and the whole header is authenticated as associated data.
+``MAGIC`` (``b"SGN2"``) carries the format version; ``flags`` bit 0 marks an encrypted
+frame; ``nsym`` is the parity per full codeword, so the extractor reads the header first
+and then knows exactly which bits to decode (no trying of sizes or strengths).  In keyed
+mode the AEAD key is ``scrypt(key, salt)``.
 
-The frame is padded with random bytes to fill every Reed-Solomon codeword that fits in the
-channel: ``n_bits // 2040`` codewords of 255 bytes, each with ``nsym`` parity bytes (the
-codewords are byte-for-byte those of ``reedsolo.RSCodec(nsym)``: GF(2^8) with primitive
-polynomial 0x11d, generator 2, first consecutive root 0).  Data byte ``i`` goes to codeword
-``i % n_codewords`` and the channel byte stream is laid out the same way (byte ``p`` of
-codeword ``c`` is stream byte ``p * n_codewords + c``), so bursts spread over codewords.
-Leftover bits are random filler.
+Codewords are byte-for-byte those of ``reedsolo.RSCodec(p)`` (GF(2^8) with primitive
+polynomial 0x11d, generator 2, first consecutive root 0); shortened ones are encoded and
+decoded as full 255-byte codewords with a known zero prefix that is not transmitted.  Data
+byte ``i`` goes to codeword ``i % C`` and channel byte ``j * C + c`` is byte ``j`` of
+codeword ``c``, so bursts spread over codewords.
 
-The bit stream is then whitened (XOR with a PCG64 keystream) and its bit positions are
-permuted.  Both depend on a seed that is public (derived from ``b"stegnet-public"``)
-without a key, and derived from the key by scrypt with a fixed application salt with one:
-the extractor must know the positions before it can read the header, so the random salt
-of the header cannot be used for that.  The keystream and the permutation are built from
-the raw PCG64 output only (not from ``Generator`` methods, whose streams NumPy does not
-promise to keep across versions), so images stay readable after a NumPy upgrade.
+Stream bit ``i`` is XOR-ed with a keystream bit (whitening) and carried by channel position
+``perm[i]``, ``perm`` a permutation of all channel positions.  Both depend on a seed that is
+public (derived from ``b"stegnet-public"``) without a key, and derived from the key by
+scrypt with a fixed application salt with one: the positions are key-secret, and the
+extractor must know them before it can read the header.  The keystream and the permutation
+are built from the raw PCG64 output only (not from ``Generator`` methods, whose streams
+NumPy does not promise to keep across versions), so images stay readable after a NumPy
+upgrade.
 
 Reed-Solomon coding is done here with NumPy, batched over codewords (pure-Python
-``reedsolo`` takes ~13 ms per noisy codeword, i.e. seconds for a 512x512 image).  Decoding
-is errors-and-erasures Berlekamp-Massey + Chien search + Forney; a codeword is accepted only
-when all its syndromes are zero after correction (the test ``reedsolo.rs_check`` makes).
-When plain decoding of a codeword fails and per-bit reliabilities are given, the decoder
-retries with the least reliable bytes of that codeword marked as erasures
-(generalised-minimum-distance decoding), each erasure costing one parity byte instead of
-two.
+``reedsolo`` takes ~13 ms per noisy codeword).  Decoding is errors-and-erasures
+Berlekamp-Massey + Chien search + Forney; a codeword is accepted only when all its syndromes
+are zero after correction.  When plain decoding of a codeword fails and per-bit
+reliabilities are given, the decoder retries with the least reliable bytes of that codeword
+marked as erasures (generalised-minimum-distance decoding), each erasure costing one parity
+byte instead of two.
 """
 
 from __future__ import annotations
@@ -61,13 +65,15 @@ __all__ = [
     "DEFAULT_NSYM",
     "MAGIC",
     "RS_N",
+    "HEADER_BITS",
     "capacity_bytes",
     "header_len",
+    "needed_bits",
     "pack",
     "unpack",
 ]
 
-MAGIC = b"SGN1"
+MAGIC = b"SGN2"
 """Frame magic; the trailing digit is the format version."""
 
 RS_N = 255
@@ -90,17 +96,19 @@ Byte-wise RS cannot reach 5-10% BER at any rate; that needs an inner bit-level c
 FLAG_ENCRYPTED = 0x01
 _KNOWN_FLAGS = FLAG_ENCRYPTED
 
-_BASE_HEADER = struct.Struct(">4sBI")  # magic, flags, payload length
+_HEADER = struct.Struct(">4sBBI")  # magic, flags, nsym, payload length
+HEADER_LEN = _HEADER.size  # 10
+HEADER_PARITY = 40
+"""Parity bytes of the header block: it decodes with up to 20 of its 50 bytes wrong."""
+HEADER_BITS = 8 * (HEADER_LEN + HEADER_PARITY)  # 400
 SALT_LEN = 16
 NONCE_LEN = 12
 TAG_LEN = 16
 CRC_LEN = 4
-HEADER_LEN_PLAIN = _BASE_HEADER.size  # 9
-HEADER_LEN_KEYED = _BASE_HEADER.size + SALT_LEN + NONCE_LEN  # 37
 _MAX_LENGTH = 2**32 - 1
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
-_POSITIONS_SALT = b"stegnet-positions-v1"
+_POSITIONS_SALT = b"stegnet-positions-v2"
 _PUBLIC_SEED = hashlib.sha256(b"stegnet-public").digest()
 
 _NOT_FOUND_MSG = "no payload found (if it was hidden with a key, the same key is needed)"
@@ -319,45 +327,6 @@ def _erasure_schedule(nsym: int) -> list[int]:
     return sorted(counts)
 
 
-class _CodewordDecoder:
-    """Decodes the codewords of one channel read lazily: only those a frame needs are retried.
-
-    Every codeword is decoded plainly up front (cheap, batched); erasure retries, ~8x the
-    cost, are only spent on failed codewords that hold bytes of the header or the frame.
-    """
-
-    def __init__(self, cws: np.ndarray, nsym: int, byte_rel: np.ndarray | None) -> None:
-        self.cws = cws
-        self.nsym = nsym
-        self.byte_rel = byte_rel
-        self.decoded, self.ok = _rs_decode(cws, nsym)
-        self.retried = np.zeros(len(cws), dtype=bool)
-
-    def data_ok(self, count: int) -> bool:
-        """Decode (retrying if needed) the codewords of data bytes [0, count); all good?"""
-        n_cw = len(self.cws)
-        needed = np.arange(min(count, n_cw))  # byte i lives in codeword i % n_cw
-        todo = needed[~self.ok[needed] & ~self.retried[needed]]
-        if len(todo) and self.byte_rel is not None:
-            self.retried[todo] = True
-            # Least reliable bytes first; a stable sort keeps the result deterministic.
-            order = np.argsort(self.byte_rel[todo], axis=1, kind="stable")
-            for n_erase in _erasure_schedule(self.nsym):
-                left = np.flatnonzero(~self.ok[todo])
-                if not len(left):
-                    break
-                rows = todo[left]
-                fixed, ok_sub = _rs_decode(self.cws[rows], self.nsym, order[left, :n_erase])
-                self.decoded[rows[ok_sub]] = fixed[ok_sub]
-                self.ok[rows[ok_sub]] = True
-        return bool(self.ok[needed].all())
-
-    def data(self, count: int) -> bytes:
-        """The first `count` data bytes (de-interleaved)."""
-        k = RS_N - self.nsym
-        return self.decoded[:, :k].T.reshape(-1)[:count].tobytes()
-
-
 # --------------------------------------------------------------------------------------
 # Whitening and bit-position permutation
 # --------------------------------------------------------------------------------------
@@ -369,14 +338,84 @@ def _derive_seed(key: bytes | None) -> bytes:
     return hashlib.scrypt(key, salt=_POSITIONS_SALT, **_SCRYPT)
 
 
-def _scramblers(seed: bytes, n_bits: int) -> tuple[np.ndarray, np.ndarray]:
-    """Return (permutation of range(n_bits), keystream bits (n_bits,) uint8) for a seed."""
+@lru_cache(maxsize=8)
+def _scramblers_cached(seed: bytes, n_bits: int) -> tuple[np.ndarray, np.ndarray]:
     bitgen = np.random.PCG64(np.random.SeedSequence(int.from_bytes(seed, "big")))
     perm_keys = bitgen.random_raw(n_bits).astype(np.uint64)
     perm = np.argsort(perm_keys, kind="stable")
     words = bitgen.random_raw((n_bits + 63) // 64).astype("<u8")
     keystream = np.unpackbits(words.view(np.uint8))[:n_bits]
+    perm.flags.writeable = False
+    keystream.flags.writeable = False
     return perm, keystream
+
+
+def _scramblers(seed: bytes, n_bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return (channel positions in stream order: a permutation of range(n_bits), keystream
+    bits (n_bits,) uint8) for a seed.  Stream bit ``i`` is carried by channel position
+    ``perm[i]``, XOR-ed with ``keystream[i]``."""
+    return _scramblers_cached(seed, n_bits)
+
+
+# --------------------------------------------------------------------------------------
+# Block layout: shortened Reed-Solomon codewords, interleaved
+# --------------------------------------------------------------------------------------
+
+
+def _body_layout(frame_len: int, nsym: int) -> tuple[int, int, int]:
+    """(codewords, data bytes per codeword, parity bytes per codeword) for a body.
+
+    Full codewords have ``255 - nsym`` data bytes; a body that needs ``C`` codewords spreads
+    its bytes evenly over them (``d = ceil(len / C)``) and gives each the parity of the same
+    code rate (``p = ceil(d * nsym / (255 - nsym))``), so a 20-byte message costs ~54 bytes,
+    not 255.
+    """
+    k = RS_N - nsym
+    n_cw = max(1, -(-frame_len // k))
+    data = max(1, -(-frame_len // n_cw))
+    parity = data * nsym // k if data * nsym % k == 0 else data * nsym // k + 1
+    return n_cw, data, max(2, parity)
+
+
+def _encode_blocks(data: bytes, n_cw: int, d: int, p: int) -> np.ndarray:
+    """``n_cw * d`` data bytes -> channel bytes (n_cw * (d + p),), interleaved.
+
+    Data byte ``i`` goes to codeword ``i % n_cw``; byte ``j`` of codeword ``c`` is stream
+    byte ``j * n_cw + c``, so a burst of channel errors spreads over codewords.  Shortened
+    codewords are encoded as full ones with a known zero prefix that is not transmitted.
+    """
+    msgs = np.frombuffer(data, dtype=np.uint8).reshape(d, n_cw).T
+    full = np.zeros((n_cw, RS_N - p), dtype=np.uint8)
+    full[:, RS_N - p - d :] = msgs
+    cws = _rs_encode(full, p)[:, RS_N - p - d :]
+    return np.ascontiguousarray(cws.T).reshape(-1)
+
+
+def _decode_blocks(stream: np.ndarray, rel: np.ndarray | None, n_cw: int, d: int,
+                   p: int) -> bytes | None:
+    """Inverse of :func:`_encode_blocks`; None unless every codeword decodes.
+
+    ``rel`` (same shape as ``stream``) are per-byte reliabilities: codewords that fail plain
+    decoding are retried with their least reliable bytes erased (GMD decoding).
+    """
+    pad = RS_N - p - d
+    cws = np.zeros((n_cw, RS_N), dtype=np.uint8)
+    cws[:, pad:] = stream.reshape(d + p, n_cw).T
+    decoded, ok = _rs_decode(cws, p)
+    if not ok.all() and rel is not None:
+        byte_rel = np.full((n_cw, RS_N), np.inf)
+        byte_rel[:, pad:] = rel.reshape(d + p, n_cw).T
+        order = np.argsort(byte_rel, axis=1, kind="stable")
+        for n_erase in _erasure_schedule(p):
+            left = np.flatnonzero(~ok)
+            if not len(left):
+                break
+            fixed, ok_sub = _rs_decode(cws[left], p, order[left, :n_erase])
+            decoded[left[ok_sub]] = fixed[ok_sub]
+            ok[left[ok_sub]] = True
+    if not ok.all() or decoded[:, :pad].any():
+        return None
+    return decoded[:, pad : pad + d].T.reshape(-1).tobytes()
 
 
 # --------------------------------------------------------------------------------------
@@ -412,80 +451,70 @@ def _check_key(key: bytes | None) -> bytes | None:
 
 
 def header_len(keyed: bool) -> int:
-    """Frame header size in bytes: 9 unkeyed, 37 keyed (with salt and nonce)."""
-    return HEADER_LEN_KEYED if keyed else HEADER_LEN_PLAIN
+    """Bytes of framing before the payload: 10 (header), 38 keyed (+ salt and nonce)."""
+    return HEADER_LEN + (SALT_LEN + NONCE_LEN if keyed else 0)
 
 
 def _overhead(keyed: bool) -> int:
     return header_len(keyed) + (TAG_LEN if keyed else CRC_LEN)
 
 
-def _frame_room(n_bits: int, nsym: int) -> int:
-    """Data bytes available in all codewords of an n_bits channel."""
-    return (n_bits // CODEWORD_BITS) * (RS_N - nsym)
+def needed_bits(length: int, keyed: bool, nsym: int = DEFAULT_NSYM) -> int:
+    """Channel bits a payload of ``length`` bytes occupies (header block + body)."""
+    body = length + _overhead(keyed) - HEADER_LEN
+    n_cw, d, p = _body_layout(body, _check_nsym(nsym))
+    return HEADER_BITS + 8 * n_cw * (d + p)
 
 
 def capacity_bytes(n_bits: int, keyed: bool, nsym: int = DEFAULT_NSYM) -> int:
-    """Maximum payload size in bytes that fits in `n_bits` channel bits.
+    """Largest payload in bytes that fits in ``n_bits`` channel bits (0 if none fits).
 
-    ``n_codewords * (255 - nsym) - header - (4-byte CRC32 | 16-byte AEAD tag)`` with
-    ``n_codewords = n_bits // 2040`` and a header of 9 bytes (37 keyed).  Returns 0 when
-    even the header does not fit (use :func:`pack` with an empty payload to tell "exactly
-    0" from "nothing fits": the latter raises :class:`PayloadTooLarge`).
+    Use :func:`pack` with an empty payload to tell "exactly 0" from "nothing fits": the
+    latter raises :class:`PayloadTooLarge`.
     """
     n_bits = _check_n_bits(n_bits)
     nsym = _check_nsym(nsym)
-    cap = _frame_room(n_bits, nsym) - _overhead(bool(keyed))
-    return max(0, min(cap, _MAX_LENGTH))
+    keyed = bool(keyed)
+    if n_bits < needed_bits(0, keyed, nsym):
+        return 0
+    room = (n_bits - HEADER_BITS) // 8  # body bytes
+    guess = room * (RS_N - nsym) // RS_N - _overhead(keyed) + HEADER_LEN + 2
+    guess = max(0, min(guess, _MAX_LENGTH))
+    while guess > 0 and needed_bits(guess, keyed, nsym) > n_bits:
+        guess -= 1
+    return guess
 
 
-def _build_frame(payload: bytes, key: bytes | None) -> bytes:
+def _build_frame(payload: bytes, key: bytes | None, nsym: int) -> tuple[bytes, bytes]:
+    """-> (header (10 bytes), body) for a payload."""
+    flags = FLAG_ENCRYPTED if key is not None else 0
+    header = _HEADER.pack(MAGIC, flags, nsym, len(payload))
     if key is None:
-        header = _BASE_HEADER.pack(MAGIC, 0, len(payload))
         crc = zlib.crc32(header + payload) & 0xFFFFFFFF
-        return header + payload + crc.to_bytes(CRC_LEN, "big")
+        return header, payload + crc.to_bytes(CRC_LEN, "big")
     salt = os.urandom(SALT_LEN)
     nonce = os.urandom(NONCE_LEN)
-    header = _BASE_HEADER.pack(MAGIC, FLAG_ENCRYPTED, len(payload)) + salt + nonce
     aead_key = hashlib.scrypt(key, salt=salt, **_SCRYPT)
-    return header + ChaCha20Poly1305(aead_key).encrypt(nonce, payload, header)
-
-
-def _frame_to_bits(frame: bytes, n_bits: int, seed: bytes, nsym: int) -> np.ndarray:
-    """Pad, RS-encode, interleave, whiten and permute a frame into n_bits channel bits."""
-    n_cw = n_bits // CODEWORD_BITS
-    k = RS_N - nsym
-    room = n_cw * k
-    if len(frame) > room:  # callers check capacity first; keep the invariant explicit
-        raise PayloadTooLarge(f"frame of {len(frame)} bytes exceeds {room} bytes of room")
-    data = np.frombuffer(frame + os.urandom(room - len(frame)), dtype=np.uint8)
-    msgs = data.reshape(k, n_cw).T  # data byte i -> codeword i % n_cw, position i // n_cw
-    cws = _rs_encode(np.ascontiguousarray(msgs), nsym)
-    stream = np.unpackbits(cws.T.reshape(-1))  # same interleave on the channel bytes
-    filler_len = n_bits - len(stream)
-    if filler_len:
-        filler = np.unpackbits(np.frombuffer(os.urandom((filler_len + 7) // 8), np.uint8))
-        stream = np.concatenate([stream, filler[:filler_len]])
-    perm, keystream = _scramblers(seed, n_bits)
-    out = np.empty(n_bits, dtype=np.uint8)
-    out[perm] = stream ^ keystream
-    return out
+    sealed = ChaCha20Poly1305(aead_key).encrypt(nonce, payload, header + salt + nonce)
+    return header, salt + nonce + sealed
 
 
 def pack(
     payload: bytes, n_bits: int, key: bytes | None = None, nsym: int = DEFAULT_NSYM
-) -> np.ndarray:
-    """Encode `payload` into exactly `n_bits` channel bits.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Frame ``payload`` for a channel of ``n_bits`` bits.
 
     Args:
         payload: the bytes to hide.
         n_bits: number of channel bits (one per latent sign).
         key: optional secret; encrypts and authenticates the payload and decides which
-            channel positions carry which bits.
-        nsym: Reed-Solomon parity bytes per 255-byte codeword (same value needed to unpack).
+            channel positions carry the frame.
+        nsym: Reed-Solomon parity bytes per full 255-byte codeword (stored in the header).
 
     Returns:
-        uint8 array of shape (n_bits,) holding 0/1, balanced whatever the payload.
+        ``(positions, bits)``: int64 channel positions (m,) in ``[0, n_bits)``, distinct,
+        and the uint8 0/1 bit (m,) each must carry, ``m = needed_bits(len(payload), ...)``.
+        The other channel positions carry nothing (the embedder leaves them as they are).
 
     Raises:
         PayloadTooLarge: the payload exceeds ``capacity_bytes(n_bits, key is not None,
@@ -499,17 +528,23 @@ def pack(
     nsym = _check_nsym(nsym)
     key = _check_key(key)
     keyed = key is not None
-    needed = len(payload) + _overhead(keyed)
-    if needed > _frame_room(n_bits, nsym) or len(payload) > _MAX_LENGTH:
+    if len(payload) > _MAX_LENGTH or needed_bits(len(payload), keyed, nsym) > n_bits:
         cap = capacity_bytes(n_bits, keyed, nsym)
-        detail = ""
-        if _overhead(keyed) > _frame_room(n_bits, nsym):
-            detail = f" (the cover is too small even for the {_overhead(keyed)}-byte framing)"
-        raise PayloadTooLarge(
-            f"payload is {len(payload)} bytes but the capacity is {cap} bytes{detail}"
-        )
-    frame = _build_frame(payload, key)
-    return _frame_to_bits(frame, n_bits, _derive_seed(key), nsym)
+        if n_bits < needed_bits(0, keyed, nsym):
+            raise PayloadTooLarge(
+                f"the cover is too small to carry any payload (the {_overhead(keyed)}-byte "
+                f"framing alone needs {needed_bits(0, keyed, nsym)} channel bits, it has "
+                f"{n_bits})"
+            )
+        raise PayloadTooLarge(f"payload is {len(payload)} bytes but the capacity is {cap} bytes")
+    header, body = _build_frame(payload, key, nsym)
+    header_block = _encode_blocks(header, 1, HEADER_LEN, HEADER_PARITY)
+    n_cw, d, p = _body_layout(len(body), nsym)
+    body = body + os.urandom(n_cw * d - len(body))
+    stream = np.unpackbits(np.concatenate([header_block, _encode_blocks(body, n_cw, d, p)]))
+    perm, keystream = _scramblers(_derive_seed(key), n_bits)
+    m = stream.size
+    return perm[:m].astype(np.int64), (stream ^ keystream[:m]).astype(np.uint8)
 
 
 def _not_found(keyed: bool, message: str | None = None) -> PayloadError:
@@ -518,34 +553,7 @@ def _not_found(keyed: bool, message: str | None = None) -> PayloadError:
     return PayloadNotFound(message or _NOT_FOUND_MSG)
 
 
-def unpack(
-    bits: np.ndarray,
-    reliability: np.ndarray | None = None,
-    key: bytes | None = None,
-    nsym: int = DEFAULT_NSYM,
-) -> bytes:
-    """Recover the payload from channel bits.
-
-    Args:
-        bits: (n_bits,) array of 0/1 as read from the channel.
-        reliability: optional (n_bits,) array of per-bit reliabilities (finite, >= 0,
-            larger = more reliable, e.g. ``|z|``); enables erasure decoding.
-        key: the key used by :func:`pack`, or None.
-        nsym: the Reed-Solomon parity used by :func:`pack`.
-
-    Returns:
-        The payload; only returned after its CRC32 (unkeyed) or AEAD tag (keyed) checked.
-
-    Raises:
-        PayloadNotFound: no key given and no stegnet frame decodes.
-        WrongKeyOrCorrupted: a key is given and decoding or authentication fails; or no key
-            is given and a frame is found but damaged beyond repair or encrypted (message
-            ``payload is encrypted: a key is needed``).
-        UsageError: malformed arguments (shape, values, types).
-    """
-    nsym = _check_nsym(nsym)
-    key = _check_key(key)
-    keyed = key is not None
+def _check_channel(bits: np.ndarray, reliability: np.ndarray | None):
     arr = np.asarray(bits)
     if arr.ndim != 1:
         raise UsageError(f"bits must be a 1-D array, got shape {arr.shape}")
@@ -553,7 +561,6 @@ def unpack(
         raise UsageError(f"bits must be numeric 0/1, got dtype {arr.dtype}")
     if arr.size and not np.all((arr == 0) | (arr == 1)):
         raise UsageError("bits must contain only 0 and 1")
-    arr = arr.astype(np.uint8)
     rel = None
     if reliability is not None:
         rel = np.asarray(reliability)
@@ -564,56 +571,85 @@ def unpack(
         rel = rel.astype(np.float64)
         if rel.size and not (np.all(np.isfinite(rel)) and rel.min() >= 0):
             raise UsageError("reliability must be finite and >= 0")
+    return arr.astype(np.uint8), rel
 
+
+def _read(arr: np.ndarray, rel: np.ndarray | None, perm: np.ndarray, keystream: np.ndarray,
+          start: int, stop: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Stream bytes [start, stop) and their reliabilities (the least reliable of 8 bits)."""
+    sel = perm[8 * start : 8 * stop]
+    data = np.packbits(arr[sel] ^ keystream[8 * start : 8 * stop])
+    byte_rel = None if rel is None else rel[sel].reshape(-1, 8).min(axis=1)
+    return data, byte_rel
+
+
+def unpack(
+    bits: np.ndarray,
+    reliability: np.ndarray | None = None,
+    key: bytes | None = None,
+) -> bytes:
+    """Recover the payload from all the channel bits (those that carry nothing included).
+
+    Args:
+        bits: (n_bits,) array of 0/1 as read from the channel.
+        reliability: optional (n_bits,) array of per-bit reliabilities (finite, >= 0,
+            larger = more reliable, e.g. ``|z|``); enables erasure decoding.
+        key: the key used by :func:`pack`, or None.
+
+    Returns:
+        The payload; only returned after its CRC32 (unkeyed) or AEAD tag (keyed) checked.
+
+    Raises:
+        PayloadNotFound: no key given and no stegnet frame decodes.
+        WrongKeyOrCorrupted: a key is given and decoding or authentication fails; or no key
+            is given and a frame is found but damaged beyond repair or encrypted.
+        UsageError: malformed arguments (shape, values, types).
+    """
+    key = _check_key(key)
+    keyed = key is not None
+    arr, rel = _check_channel(bits, reliability)
     n_bits = arr.size
-    n_cw = n_bits // CODEWORD_BITS
-    k = RS_N - nsym
-    if n_cw == 0 or n_cw * k < _overhead(keyed):
+    if n_bits < HEADER_BITS:
         raise _not_found(keyed)
-
     perm, keystream = _scramblers(_derive_seed(key), n_bits)
-    used = n_cw * CODEWORD_BITS
-    stream = (arr[perm] ^ keystream)[:used]
-    cws = np.ascontiguousarray(np.packbits(stream).reshape(RS_N, n_cw).T)
-    byte_rel = None
-    if rel is not None:
-        byte_rel = rel[perm][:used].reshape(-1, 8).min(axis=1).reshape(RS_N, n_cw).T
-
-    decoder = _CodewordDecoder(cws, nsym, byte_rel)
-    base = _BASE_HEADER.size
-    if not decoder.data_ok(base):
-        raw_magic = cws[:, :k].T.reshape(-1)[: len(MAGIC)].tobytes()
-        if not keyed and raw_magic == MAGIC:
+    head_bytes = HEADER_BITS // 8
+    stream, byte_rel = _read(arr, rel, perm, keystream, 0, head_bytes)
+    header = _decode_blocks(stream, byte_rel, 1, HEADER_LEN, HEADER_PARITY)
+    if header is None:
+        raw = stream[: len(MAGIC)].tobytes()
+        if not keyed and raw == MAGIC:
             raise WrongKeyOrCorrupted("payload found but too damaged to recover")
         raise _not_found(keyed)
-    magic, flags, length = _BASE_HEADER.unpack(decoder.data(base))
+    magic, flags, nsym, length = _HEADER.unpack(header)
     if magic != MAGIC:
         raise _not_found(keyed)
-    if flags & ~_KNOWN_FLAGS:
+    if flags & ~_KNOWN_FLAGS or not 1 <= nsym <= RS_N - 1:
         raise WrongKeyOrCorrupted("unsupported or corrupted payload header")
     encrypted = bool(flags & FLAG_ENCRYPTED)
     if encrypted and not keyed:
         raise WrongKeyOrCorrupted(_ENCRYPTED_MSG)
     if keyed and not encrypted:
         raise WrongKeyOrCorrupted()
-    if length > capacity_bytes(n_bits, keyed, nsym):
+    if needed_bits(length, keyed, nsym) > n_bits:
         raise WrongKeyOrCorrupted("corrupted payload header (impossible length)")
-    frame_len = length + _overhead(keyed)
-    if not decoder.data_ok(frame_len):
+    body_len = length + _overhead(keyed) - HEADER_LEN
+    n_cw, d, p = _body_layout(body_len, nsym)
+    stream, byte_rel = _read(arr, rel, perm, keystream, head_bytes,
+                             head_bytes + n_cw * (d + p))
+    body = _decode_blocks(stream, byte_rel, n_cw, d, p)
+    if body is None:
         raise WrongKeyOrCorrupted("payload too damaged to recover")
-    frame = decoder.data(frame_len)
-    hlen = header_len(keyed)
-    header = frame[:hlen]
+    body = body[:body_len]
     if not keyed:
-        payload = frame[hlen : hlen + length]
-        crc = int.from_bytes(frame[hlen + length :], "big")
+        payload = body[:length]
+        crc = int.from_bytes(body[length:], "big")
         if zlib.crc32(header + payload) & 0xFFFFFFFF != crc:
             raise WrongKeyOrCorrupted("corrupted payload (checksum mismatch)")
         return payload
-    salt = header[base : base + SALT_LEN]
-    nonce = header[base + SALT_LEN :]
+    salt, nonce = body[:SALT_LEN], body[SALT_LEN : SALT_LEN + NONCE_LEN]
     aead_key = hashlib.scrypt(key, salt=salt, **_SCRYPT)
     try:
-        return ChaCha20Poly1305(aead_key).decrypt(nonce, frame[hlen:], header)
+        return ChaCha20Poly1305(aead_key).decrypt(nonce, body[SALT_LEN + NONCE_LEN :],
+                                                  header + salt + nonce)
     except InvalidTag:
         raise WrongKeyOrCorrupted() from None
