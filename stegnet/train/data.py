@@ -1,11 +1,22 @@
-"""Training photos: deterministic train / held-out split and random-crop sampling.
+"""Training photos: deterministic train / held-out splits and random-crop sampling.
 
-The split is by sorted file name: every 10th photo (index % 10 == 0) is held
-out for validation and evaluation and is never used for training.
+Two splits:
+
+* :func:`split_photos` (the split of the shipped models and their evaluations): by
+  sorted file name, every 10th photo (index % 10 == 0) is held out.
+* :func:`split_by_package` (steganalysis studies, :mod:`stegnet.train.detstudy`): the
+  photos of one source package share a camera, a style or a renderer, so a detector
+  tested on photos of a package it was trained on is tested on familiar noise. The
+  held-out side is a set of whole packages chosen by a rule on the package name (not a
+  file list, so that the split stays the same for the existing photos when the pool
+  grows): :data:`PACKAGE_RULE`.
 """
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import re
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +38,75 @@ def split_photos(folder: str | Path) -> tuple[list[Path], list[Path]]:
     held_out = [p for i, p in enumerate(photos) if i % HELD_OUT_EVERY == 0]
     train = [p for i, p in enumerate(photos) if i % HELD_OUT_EVERY != 0]
     return train, held_out
+
+
+#: A package is held out when this holds (``sha256`` of the UTF-8 string, as an integer).
+PACKAGE_RULE = "sha256('stegnet-heldout:' + package) mod 4 == 0"
+PACKAGE_SALT = "stegnet-heldout:"
+PACKAGE_MODULUS = 4
+MANIFEST = "MANIFEST.tsv"
+#: Package in a file name of the shared pool: ``t123_<package>_<rest>``. Debian package
+#: names have no ``_``, so the package is everything between the first two underscores.
+_NAME_PACKAGE = re.compile(r"^[a-z]+\d+_([a-z0-9][a-z0-9.+-]*)_.")
+
+
+def is_held_out_package(package: str) -> bool:
+    """:data:`PACKAGE_RULE`: is the source package ``package`` on the held-out side?"""
+    digest = hashlib.sha256((PACKAGE_SALT + package).encode()).hexdigest()
+    return int(digest, 16) % PACKAGE_MODULUS == 0
+
+
+def package_from_name(path: str | Path, known: set[str] | frozenset[str] = frozenset()) -> str:
+    """The package a photo belongs to, from its file name alone.
+
+    ``t000_darktable_image-1.jpg`` -> ``darktable`` (the pool's naming, which cuts
+    package names to 20 characters: a cut name that starts exactly one of the ``known``
+    package names is taken as that package). A name of another form is its own group,
+    ``file:<stem>``, so each such photo is held out or not by the rule applied to it.
+    """
+    match = _NAME_PACKAGE.match(Path(path).name)
+    if not match:
+        return f"file:{Path(path).stem}"
+    package = match.group(1)
+    longer = [k for k in known if k.startswith(package)]
+    return longer[0] if len(longer) == 1 and package not in known else package
+
+
+def find_manifest(folder: str | Path) -> Path | None:
+    """``MANIFEST.tsv`` in ``folder`` or its parent (the shared pool keeps it beside
+    ``train/``), or None."""
+    for candidate in (Path(folder) / MANIFEST, Path(folder).resolve().parent / MANIFEST):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def photo_packages(folder: str | Path) -> dict[Path, str]:
+    """``{photo: source package}`` for every photo of ``folder``.
+
+    The package comes from the manifest's ``source_package`` column (its ``file``
+    column is relative to the manifest's folder); a photo the manifest does not list
+    (or a folder without manifest) falls back to :func:`package_from_name`.
+    """
+    photos = list_photos(folder)
+    listed: dict[Path, str] = {}
+    manifest = find_manifest(folder)
+    if manifest is not None:
+        with manifest.open(newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle, delimiter="\t"):
+                if row.get("file") and row.get("source_package"):
+                    listed[(manifest.parent / row["file"]).resolve()] = row["source_package"]
+    known = set(listed.values())
+    return {p: listed.get(p.resolve()) or package_from_name(p, known) for p in photos}
+
+
+def split_by_package(folder: str | Path) -> tuple[list[Path], list[Path]]:
+    """-> (train, held_out), both sorted by name: whole source packages are held out,
+    those for which :data:`PACKAGE_RULE` holds (see :func:`photo_packages`)."""
+    packages = photo_packages(folder)
+    held_out = [p for p, package in packages.items() if is_held_out_package(package)]
+    train = [p for p, package in packages.items() if not is_held_out_package(package)]
+    return sorted(train), sorted(held_out)
 
 
 def load_photo(path: Path, min_side: int) -> np.ndarray:
