@@ -72,7 +72,13 @@ def run_benchmark(
                        embed_s=round(embed_s, 3),
                        extract_s=round(extract_s, 3),
                        embed_bytes_per_s=round(cap / embed_s), extract_bytes_per_s=round(
-                           cap / extract_s))
+                           cap / extract_s), embed_mode=report.mode)
+            small = bytes(range(256)) * 4  # 1 KiB: the common case of a short message
+            if len(small) <= cap:
+                started = time.perf_counter()
+                report = bits.embed(cover, small, None, flow, None, dev)
+                row.update(embed_1k_s=round(time.perf_counter() - started, 3),
+                           embed_1k_mode=report.mode)
         row["peak_rss_mib"] = round(peak_rss_mib(), 1)
         if dev == "cuda":
             row["peak_gpu_mib"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)

@@ -56,9 +56,10 @@ DEFAULT_TEMPERATURE = 0.8  # scale of the latent magnitudes (see the module docs
 MODES = ("auto", "sparse", "full")
 SPARSE_MAX_FRACTION = 0.25  # auto mode: sparse when the frame takes at most this share
 SPARSE_MARGIN = 0.5  # |z| a moved latent gets at least (latent units, z ~ N(0, 1))
-SPARSE_STEP = 0.35  # added to |z| of a frame latent that still reads wrong, per round
-SPARSE_MAX_MAGNITUDE = 3.0
-SPARSE_ROUNDS = 8  # at most; sparse embedding stops once the payload provably decodes
+SPARSE_STEP = 0.6  # added to |z| of a frame latent that still reads wrong, per round
+SPARSE_MAX_MAGNITUDE = 6.0
+SPARSE_ROUNDS = 10  # at most; sparse embedding stops once the payload provably decodes
+SPARSE_NSYM = (64, 128, 192)  # error correction tried by sparse embedding, weakest first
 TILE = 1024  # pixels per tile side for large images (memory bound), overlapping by MARGIN
 MARGIN = 64
 
@@ -192,7 +193,9 @@ def embed(
     if not fitting:
         container.pack(payload, n_bits, key, ladder[0])  # raises PayloadTooLarge, says capacity
     model = model if model is not None else load_model("bits", model_name, device)
-    fraction = container.needed_bits(len(payload), keyed, fitting[0]) / n_bits
+    sparse_fitting = [n for n in SPARSE_NSYM
+                      if container.needed_bits(len(payload), keyed, n) <= n_bits]
+    fraction = container.needed_bits(len(payload), keyed, SPARSE_NSYM[0]) / n_bits
     plans: list[tuple[str, float]] = []
     if mode == "sparse" or (mode == "auto" and fraction <= SPARSE_MAX_FRACTION):
         plans.append(("sparse", temperature))
@@ -200,7 +203,7 @@ def embed(
         plans += [("full", temp) for temp in _temperatures(temperature)]
     report = None
     for how, temp in plans:
-        for nsym in fitting:
+        for nsym in sparse_fitting if how == "sparse" else fitting:
             # Full-mode magnitudes are random: a borderline cover may pass on another attempt.
             for _attempt in range(ATTEMPTS if how == "full" else 1):
                 if how == "sparse":

@@ -78,13 +78,16 @@ def test_tiled_embedding_of_a_large_image_round_trips(flow, monkeypatch) -> None
     assert bits.extract(decode_png_roundtrip(report.stego), b"tiles", flow) == payload
 
 
-def test_extractor_finds_a_stronger_error_correction(flow, monkeypatch) -> None:
+@pytest.mark.parametrize("mode", ["full", "sparse"])
+def test_extractor_reads_the_error_correction_from_the_frame(flow, monkeypatch,
+                                                             mode: str) -> None:
     cover = synthetic_photo(96, 128, 17)
     base = bits.ecc_nsym()
     with monkeypatch.context() as patch:
         patch.setattr(bits, "nsym_ladder", lambda _base: (base + 32,))
-        report = bits.embed(cover, b"needs more parity", None, flow)
-    assert report.nsym == base + 32
+        patch.setattr(bits, "SPARSE_NSYM", (base + 32,))
+        report = bits.embed(cover, b"needs more parity", None, flow, mode=mode)
+    assert report.nsym == base + 32 and report.mode == mode
     assert bits.extract(decode_png_roundtrip(report.stego), None, flow) == b"needs more parity"
 
 

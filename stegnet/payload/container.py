@@ -402,6 +402,7 @@ def _decode_blocks(stream: np.ndarray, rel: np.ndarray | None, n_cw: int, d: int
     cws = np.zeros((n_cw, RS_N), dtype=np.uint8)
     cws[:, pad:] = stream.reshape(d + p, n_cw).T
     decoded, ok = _rs_decode(cws, p)
+    ok &= ~decoded[:, :pad].any(axis=1)  # a "correction" into the untransmitted zero prefix
     if not ok.all() and rel is not None:
         byte_rel = np.full((n_cw, RS_N), np.inf)
         byte_rel[:, pad:] = rel.reshape(d + p, n_cw).T
@@ -411,9 +412,10 @@ def _decode_blocks(stream: np.ndarray, rel: np.ndarray | None, n_cw: int, d: int
             if not len(left):
                 break
             fixed, ok_sub = _rs_decode(cws[left], p, order[left, :n_erase])
+            ok_sub &= ~fixed[:, :pad].any(axis=1)
             decoded[left[ok_sub]] = fixed[ok_sub]
             ok[left[ok_sub]] = True
-    if not ok.all() or decoded[:, :pad].any():
+    if not ok.all():
         return None
     return decoded[:, pad : pad + d].T.reshape(-1).tobytes()
 
@@ -461,6 +463,8 @@ def _overhead(keyed: bool) -> int:
 
 def needed_bits(length: int, keyed: bool, nsym: int = DEFAULT_NSYM) -> int:
     """Channel bits a payload of ``length`` bytes occupies (header block + body)."""
+    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 0:
+        raise UsageError(f"length must be an integer >= 0, got {length!r}")
     body = length + _overhead(keyed) - HEADER_LEN
     n_cw, d, p = _body_layout(body, _check_nsym(nsym))
     return HEADER_BITS + 8 * n_cw * (d + p)
