@@ -31,13 +31,21 @@ class Sample:
     image: np.ndarray
 
 
-def held_out_samples(data_dir: str | Path, size: int, odd: bool = True) -> list[Sample]:
-    """Held-out photos (every 10th by name, never trained on), centre-cropped to size x size.
+def held_out_samples(data_dir: str | Path, size: int, odd: bool = True,
+                     split: str = "every10") -> list[Sample]:
+    """Held-out photos, centre-cropped to size x size.
 
-    With ``odd`` two extra samples are added: the first two held-out photos cropped
-    to :data:`ODD_SIZE` (odd width and height).
+    ``split``: ``"every10"`` (every 10th photo by name: the split the shipped models were
+    trained with) or ``"package"`` (whole source packages held out by rule, see
+    :func:`stegnet.train.data.split_by_package`). With ``odd`` two extra samples are added:
+    the first two held-out photos cropped to :data:`ODD_SIZE` (odd width and height).
     """
-    _, held_out = split_photos(data_dir)
+    if split == "package":
+        from stegnet.train.data import split_by_package
+
+        _, held_out = split_by_package(data_dir)
+    else:
+        _, held_out = split_photos(data_dir)
     samples = [Sample(p.stem, center_square(load_photo(p, size), size)) for p in held_out]
     if odd:
         width, height = ODD_SIZE
@@ -212,41 +220,55 @@ def eval_bits(
     return {"method": "bits", "ecc_nsym": nsym, "per_image": rows, "aggregate": aggregate}
 
 
-RATE_FRACTIONS = (0.0, 0.25, 0.5, 0.75, 1.0)
+RATE_BPP = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4)
+"""Net payloads (bit per pixel) of the rate-distortion curve; the cover's measured
+capacity is added as a last point."""
 
 
-RATE_TEMPERATURES = (1.0, 0.8, 0.65, 0.5)
+RATE_TEMPERATURES: tuple[float, ...] = ()
 
 
-def eval_rate_distortion(covers: list[Sample], fractions: tuple[float, ...] = RATE_FRACTIONS,
+def eval_rate_distortion(covers: list[Sample], rates: tuple[float, ...] = RATE_BPP,
                          temperatures: tuple[float, ...] = RATE_TEMPERATURES,
-                         progress: Callable[[int, int], None] | None = None) -> dict:
-    """Quality vs payload for ``embed-bits``, with LSB replacement at the same payload.
+                         progress: Callable[[int, int], None] | None = None,
+                         model: str | None = None, device: str = "cpu") -> dict:
+    """Quality vs payload for ``embed-bits`` (default mode), with LSB replacement at the
+    same payload as the reference.
 
-    ``curve``: for each cover, random payloads of ``fraction`` x its measured capacity are
-    embedded (default model and temperature, no key), saved as PNG and extracted again;
-    the row records the net bit per pixel, PSNR / SSIM / CIEDE2000 cover vs stego,
-    whether the payload came back, and the PSNR of LSB replacement carrying the same bits
-    (the reference embedder).
-    ``temperature_curve``: for each embedding temperature, the cover's measured capacity
-    at that temperature is embedded: the trade-off between payload and distortion
-    (``fallbacks`` counts covers that needed the fallback to T = 1.0).
+    ``curve``: for each cover, random payloads of ``rate`` bit per pixel (net, i.e. payload
+    bits / pixels) and one of its measured capacity are embedded (default mode and
+    temperature, no key), saved as PNG and extracted again; the row records the embedding
+    mode used, PSNR / SSIM / CIEDE2000 cover vs stego, the fraction of pixels that differ
+    from the cover, the embedding time, whether the payload came back, and the PSNR of LSB
+    replacement carrying the same bits.
+    ``temperature_curve`` (only for the given ``temperatures``): full re-synthesis at each
+    temperature with the cover's measured capacity at it.
     """
     from stegnet import bits
     from stegnet.analysis import lsb_replace
     from stegnet.color import delta_e00_rgb
     from stegnet.errors import StegnetError
     from stegnet.metrics import psnr, ssim
+    from stegnet.zoo import load_model
 
-    def embed_row(image: np.ndarray, payload: bytes, temperature: float) -> dict:
-        """Embed, save as PNG, extract: success, fallback, PSNR / SSIM / CIEDE2000."""
+    flow = load_model("bits", model, device)
+
+    def embed_row(image: np.ndarray, payload: bytes, temperature: float,
+                  mode: str = "auto") -> dict:
+        """Embed, save as PNG, extract: success, mode, PSNR / SSIM / CIEDE2000, changes."""
         try:
-            report = bits.embed(image, payload, temperature=temperature)
+            start = time.perf_counter()
+            report = bits.embed(image, payload, model=flow, model_name=model, device=device,
+                                temperature=temperature, mode=mode)
+            seconds = time.perf_counter() - start
             stego = decode_png_roundtrip(report.stego)
-            return {"ok": bits.extract(stego) == payload,
-                    "fallback": report.temperature != temperature,
+            return {"ok": bits.extract(stego, model=flow, device=device) == payload,
+                    "mode": report.mode, "nsym": report.nsym,
+                    "fallback": report.mode == "full" and report.temperature != temperature,
+                    "embed_seconds": seconds, "raw_ber": report.raw_ber,
                     "psnr": psnr(image, stego), "ssim": ssim(image, stego),
-                    "delta_e00_mean": float(delta_e00_rgb(image, stego).mean())}
+                    "delta_e00_mean": float(delta_e00_rgb(image, stego).mean()),
+                    "changed_pixels": float((stego != image).any(axis=-1).mean())}
         except StegnetError as exc:
             return {"ok": False, "error": str(exc)}
 
@@ -254,24 +276,29 @@ def eval_rate_distortion(covers: list[Sample], fractions: tuple[float, ...] = RA
     rows, temperature_rows = [], []
     for index, cover in enumerate(covers):
         height, width = cover.image.shape[:2]
-        cap = bits.measured_capacity(cover.image, False)
-        for fraction in fractions:
-            size = int(round(fraction * cap))
+        cap = bits.measured_capacity(cover.image, False, flow, model, device)
+        points = [(rate, int(rate * width * height) // 8) for rate in rates]
+        points.append(("capacity", cap))
+        for rate, size in points:
             payload = rng.integers(0, 256, size, dtype=np.uint8).tobytes()
-            row = {"cover": cover.name, "fraction": fraction, "payload_bytes": size,
-                   "net_bpp": 8 * size / (width * height),
-                   **embed_row(cover.image, payload, bits.DEFAULT_TEMPERATURE)}
+            row = {"cover": cover.name, "rate": rate, "payload_bytes": size,
+                   "net_bpp": 8 * size / (width * height)}
+            if size > cap:
+                row.update(ok=False, error=f"above this cover's measured capacity ({cap} B)")
+            else:
+                row.update(embed_row(cover.image, payload, bits.DEFAULT_TEMPERATURE))
             if size and row["ok"]:
                 lsb = lsb_replace(cover.image, 8 * size / (3 * height * width), index)
                 row["lsb_psnr"] = psnr(cover.image, lsb)
             rows.append(row)
         for temperature in temperatures:
-            size = bits.measured_capacity(cover.image, False, temperature=temperature)
+            size = bits.measured_capacity(cover.image, False, flow, model, device,
+                                          temperature=temperature)
             payload = rng.integers(0, 256, size, dtype=np.uint8).tobytes()
             temperature_rows.append({"cover": cover.name, "temperature": temperature,
                                      "payload_bytes": size,
                                      "net_bpp": 8 * size / (width * height),
-                                     **embed_row(cover.image, payload, temperature)})
+                                     **embed_row(cover.image, payload, temperature, "full")})
         if progress is not None:
             progress(index + 1, len(covers))
     temperature_curve = []
@@ -282,11 +309,15 @@ def eval_rate_distortion(covers: list[Sample], fractions: tuple[float, ...] = RA
         point.update(_with_summary(group, ["net_bpp", "psnr", "delta_e00_mean"]))
         temperature_curve.append(point)
     curve = []
-    for fraction in fractions:
-        group = [r for r in rows if r["fraction"] == fraction]
-        point = {"fraction": fraction, "ok": sum(1 for r in group if r["ok"]),
-                 "images": len(group)}
+    for rate in [*rates, "capacity"]:
+        group = [r for r in rows if r["rate"] == rate]
+        embedded = [r for r in group if "error" not in r or r.get("mode")]
+        point = {"rate": rate, "ok": sum(1 for r in group if r["ok"]), "images": len(group),
+                 "above_capacity": sum(1 for r in group if "above this cover" in
+                                       r.get("error", "")),
+                 "sparse": sum(1 for r in embedded if r.get("mode") == "sparse")}
         point.update(_with_summary(group, ["net_bpp", "psnr", "ssim", "delta_e00_mean",
+                                           "changed_pixels", "embed_seconds", "raw_ber",
                                            "lsb_psnr"]))
         curve.append(point)
     return {"method": "rate-distortion", "per_image": rows, "curve": curve,
