@@ -221,6 +221,21 @@ def test_set_builder_is_resumable_and_records_failures(tmp_path: Path, monkeypat
     assert detset.names_of(spec.out, "train", "hill-0.2") == names
 
 
+def test_fewer_photos_for_a_slow_method(tmp_path: Path) -> None:
+    spec = detset.SetSpec(data=str(_pool(tmp_path, train=3, held=2)),
+                          out=str(tmp_path / "set"), methods=("lsbm", "hill"), rates=(0.4,),
+                          size=40, method_photos=detset.parse_method_photos("hill=1:1"))
+    manifest = detset.build(spec)
+    assert manifest["summary"]["train"]["lsbm-0.4"]["images"] == 6
+    assert manifest["summary"]["train"]["hill-0.4"]["images"] == 2  # both covers of 1 photo
+    assert manifest["summary"]["heldout"]["hill-0.4"]["images"] == 2
+    hill_photos = {n.rsplit("_", 1)[0] for n in detset.names_of(spec.out, "train", "hill-0.4")}
+    first = detset.subset(detset.split_photos(spec)["train"], 1)
+    assert hill_photos == {p.stem for p in first}
+    with pytest.raises(ValueError):
+        detset.parse_method_photos("hill=1")
+
+
 def test_kinds_and_subset() -> None:
     kinds = detset.kinds_of(("lsbm", "bits", "hide"), (0.05, 0.4))
     assert kinds == ["lsbm-0.05", "lsbm-0.4", "bits-0.05", "bits-0.4", "bits-capacity",

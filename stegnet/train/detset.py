@@ -104,11 +104,18 @@ class SetSpec:
     train_photos: int = 0
     heldout_photos: int = 0
     size: int = SIZE
-    extra: dict = field(default_factory=dict)
+    #: fewer photos for some methods: ``{"bits": [train, heldout]}`` (0: the split's count);
+    #: the same pseudo-random order, so they are a subset of the others' photos
+    method_photos: dict = field(default_factory=dict)
 
     @property
     def kinds(self) -> list[str]:
         return kinds_of(self.methods, self.rates, self.capacity)
+
+    def kinds_for(self, split: str, photo: Path, chosen: dict[str, set[str]]) -> list[str]:
+        """The kinds made for one photo: a method with fewer photos skips the others."""
+        return [k for k in self.kinds if photo.name in chosen.get(parse_kind(k)[0],
+                                                                   chosen["*"])]
 
 
 def split_photos(spec: SetSpec) -> dict[str, list[Path]]:
@@ -118,6 +125,16 @@ def split_photos(spec: SetSpec) -> dict[str, list[Path]]:
     train, held_out = split_by_package(spec.data)
     return {"train": subset(train, spec.train_photos),
             "heldout": subset(held_out, spec.heldout_photos)}
+
+
+def method_subsets(spec: SetSpec, photos: dict[str, list[Path]]) -> dict[str, dict[str, set]]:
+    """``{split: {method or "*": photo names}}``: who gets which kinds (see method_photos)."""
+    out: dict[str, dict[str, set]] = {}
+    for index, split in enumerate(SPLITS):
+        out[split] = {"*": {p.name for p in photos[split]}}
+        for method, counts in spec.method_photos.items():
+            out[split][method] = {p.name for p in subset(photos[split], int(counts[index]))}
+    return out
 
 
 # --------------------------------------------------------------------------- embedding
@@ -275,12 +292,14 @@ def build(spec: SetSpec, workers: int = 1, retry_failed: bool = False,
           progress: Callable[[int, int], None] | None = None) -> dict:
     """Write the whole set (resumable) and ``OUT/manifest.json``; returns the manifest."""
     photos = split_photos(spec)
+    subsets = method_subsets(spec, photos)
     jobs = []
     for split in SPLITS:
         chosen = photos[split]
         for index, path in enumerate(chosen):
             secret = chosen[(index + 1) % len(chosen)]
-            jobs.append((split, str(path), str(secret), spec.out, spec.kinds, spec.size,
+            jobs.append((split, str(path), str(secret), spec.out,
+                         spec.kinds_for(split, path, subsets[split]), spec.size,
                          retry_failed))
     out = Path(spec.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -355,7 +374,20 @@ def spec_from_args(args: argparse.Namespace) -> SetSpec:
                    methods=tuple(m for m in args.methods.split(",") if m),
                    rates=tuple(float(r) for r in args.rates.split(",") if r),
                    capacity=not args.no_capacity, train_photos=args.train_photos,
-                   heldout_photos=args.heldout_photos, size=args.size)
+                   heldout_photos=args.heldout_photos, size=args.size,
+                   method_photos=parse_method_photos(args.method_photos))
+
+
+def parse_method_photos(text: str) -> dict[str, list[int]]:
+    """``"bits=60:50,hide=10:10"`` -> ``{"bits": [60, 50], "hide": [10, 10]}``."""
+    out = {}
+    for item in filter(None, text.split(",")):
+        method, _, counts = item.partition("=")
+        train, _, held = counts.partition(":")
+        if method not in METHODS or not train.isdigit() or not held.isdigit():
+            raise ValueError(f"--method-photos: {item!r} is not METHOD=TRAIN:HELDOUT")
+        out[method] = [int(train), int(held)]
+    return out
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -368,6 +400,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="no bits-capacity kind")
     parser.add_argument("--train-photos", type=int, default=0, help="0: all")
     parser.add_argument("--heldout-photos", type=int, default=0, help="0: all")
+    parser.add_argument("--method-photos", default="",
+                        help="fewer photos for some methods: METHOD=TRAIN:HELDOUT,... "
+                             "(e.g. bits=60:50)")
     parser.add_argument("--size", type=int, default=SIZE)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--retry-failed", action="store_true")

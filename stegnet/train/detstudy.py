@@ -62,11 +62,12 @@ class StudySettings:
     methods: tuple[str, ...] = detset.METHODS
     rates: tuple[float, ...] = detset.RATES
     capacity: bool = True
-    train_photos: int = 300
-    heldout_photos: int = 0
+    train_photos: int = 150
+    heldout_photos: int = 100
+    method_photos: dict = field(default_factory=lambda: {"bits": [60, 50]})
     detectors: tuple[str, ...] = DETECTORS
-    steps: dict = field(default_factory=lambda: {"strong": 1500, "xunet": 1500})
-    minutes: dict = field(default_factory=lambda: {"strong": 25.0, "xunet": 15.0})
+    steps: dict = field(default_factory=lambda: {"strong": 900, "xunet": 1500})
+    minutes: dict = field(default_factory=lambda: {"strong": 20.0, "xunet": 12.0})
     val_every: int = 150
     val_covers: int = 24
     size: int = detset.SIZE
@@ -78,11 +79,12 @@ class StudySettings:
         return detset.SetSpec(data=self.data, out=str(Path(self.work, "set")),
                               methods=tuple(self.methods), rates=tuple(self.rates),
                               capacity=self.capacity, train_photos=self.train_photos,
-                              heldout_photos=self.heldout_photos, size=self.size)
+                              heldout_photos=self.heldout_photos, size=self.size,
+                              method_photos=dict(self.method_photos))
 
 
 QUICK = {"methods": ("lsbm", "hill"), "rates": (0.1, 0.4), "train_photos": 24,
-         "heldout_photos": 12, "steps": {"strong": 150, "xunet": 200},
+         "heldout_photos": 12, "method_photos": {}, "steps": {"strong": 150, "xunet": 200},
          "minutes": {"strong": 4.0, "xunet": 2.0}, "val_every": 50, "val_covers": 8}
 
 
@@ -198,36 +200,67 @@ def _params(model) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def train_detectors(settings: StudySettings, method: str, set_dir: Path, covers: list[str],
-                    log: Callable[[str], None]) -> dict[str, dict]:
-    """Train (or resume, or skip if done) the CNN detectors of one method."""
+def detector_config(settings: StudySettings, method: str, arch: str, covers: list[str]):
     from stegnet.train import detmixed
 
-    info = {}
-    for arch in ("xunet", "strong"):
-        if arch not in settings.detectors:
-            continue
+    return detmixed.MixedTrainConfig(
+        data=str(Path(settings.work, "set")), method=method, arch=arch,
+        out=str(Path(settings.work, "detectors", f"{arch}-{method}")),
+        steps=settings.steps[arch], covers=sorted(covers), val_every=settings.val_every,
+        val_covers=settings.val_covers, threads=settings.threads,
+        **detmixed.recipe(arch, crop=settings.crop))
+
+
+def _train_job(job: tuple) -> str:
+    """Train (or resume) one detector; a process-pool job."""
+    import torch
+
+    from stegnet.train import detmixed
+
+    cfg, minutes = job
+    torch.set_num_threads(cfg.threads)
+    if not detmixed.is_done(cfg.out, cfg.steps, minutes):
+        detmixed.train(cfg, minutes=minutes)
+    return cfg.out
+
+
+def train_detectors(settings: StudySettings, jobs: list[tuple[str, str]], covers: list[str],
+                    log: Callable[[str], None]) -> dict[str, dict[str, dict]]:
+    """Train (or resume, or skip if done) the CNN detectors ``[(method, arch)]``, in
+    ``settings.workers`` processes; -> ``{method: {arch: run info}}``."""
+    from stegnet.train import detmixed
+
+    todo = []
+    for method, arch in jobs:
+        cfg = detector_config(settings, method, arch, covers)
+        minutes = settings.minutes.get(arch)
+        if not detmixed.is_done(cfg.out, cfg.steps, minutes):
+            log(f"training {arch} detector for {method} ({cfg.steps} steps, "
+                f"{minutes} min budget) in {cfg.out}")
+            todo.append((cfg, minutes))
+    if settings.workers > 1 and len(todo) > 1:
+        import multiprocessing
+
+        with multiprocessing.get_context("spawn").Pool(settings.workers) as pool:
+            for out in pool.imap_unordered(_train_job, todo):
+                log(f"  trained {out}")
+    else:
+        for job in todo:
+            log(f"  trained {_train_job(job)}")
+    info: dict[str, dict[str, dict]] = {}
+    for method, arch in jobs:
         out = Path(settings.work, "detectors", f"{arch}-{method}")
-        steps, minutes = settings.steps[arch], settings.minutes.get(arch)
-        cfg = detmixed.MixedTrainConfig(
-            data=str(set_dir), method=method, arch=arch, out=str(out), steps=steps,
-            covers=sorted(covers),
-            val_every=settings.val_every, val_covers=settings.val_covers,
-            threads=settings.threads, **detmixed.recipe(arch, crop=settings.crop))
-        if not detmixed.is_done(out, steps, minutes):
-            log(f"training {arch} detector for {method} ({steps} steps, "
-                f"{minutes} min budget)")
-            detmixed.train(cfg, minutes=minutes)
         records = [json.loads(x) for x in (out / "log.jsonl").read_text().splitlines() if x]
         best = [r for r in records if r.get("best")][-1]
         model = detmixed.load_detector(out / "best.safetensors")
-        info[arch] = {"run": str(out), "architecture": type(model).__name__,
-                      "parameters": _params(model), "config": json.loads(
-                          (out / "config.json").read_text()),
-                      "steps_done": records[-1]["step"], "best_step": best["step"],
-                      "minutes": round(detmixed.spent_minutes(out), 1),
-                      "validation_at_best": {k: v for k, v in best.items()
-                                             if k.startswith("val_")}}
+        info.setdefault(method, {})[arch] = {
+            "run": str(out), "architecture": type(model).__name__,
+            "parameters": _params(model),
+            "config": json.loads((out / "config.json").read_text()),
+            "steps_done": records[-1]["step"], "best_step": best["step"],
+            "minutes": round(detmixed.spent_minutes(out), 1),
+            "validation_at_best": {k: v for k, v in best.items() if k.startswith("val_")}}
+        info[method][arch]["config"].pop("covers", None)  # the names are in the manifest
     return info
 
 
@@ -256,15 +289,21 @@ def run_study(settings: StudySettings, command: str = "",
                                    classic, progress=lambda d, t: (
                                        log(f"  {d}/{t} images") if d % 500 == 0 else None))
     timings["classic_s"] = round(time.time() - started - sum(timings.values()), 1)
-    detectors_info: dict[str, dict] = {}
-    results: dict[str, dict] = {}
+    methods = []
     for method in settings.methods:
         method_kinds = [k for k in kinds if detset.parse_kind(k)[0] == method]
-        if not any(names["train"][k] for k in method_kinds):
+        if any(names["train"][k] for k in method_kinds):
+            methods.append(method)
+        else:
             log(f"{method}: no stego images, skipped")
-            continue
-        info = train_detectors(settings, method, set_dir, sorted(chosen["train"]), log)
-        detectors_info[method] = info
+    archs = [a for a in ("xunet", "strong") if a in settings.detectors]
+    detectors_info = train_detectors(settings, [(m, a) for m in methods for a in archs],
+                                     sorted(chosen["train"]), log)
+    timings["train_s"] = round(time.time() - started - sum(timings.values()), 1)
+    results: dict[str, dict] = {}
+    for method in methods:
+        method_kinds = [k for k in kinds if detset.parse_kind(k)[0] == method]
+        info = detectors_info.get(method, {})
         # CNN threshold-fitting covers: the validation photos of the train split
         train_all = sorted(set().union(*(names["train"][k] for k in method_kinds)))
         _, val_idx = split_validation(train_all)
@@ -306,7 +345,7 @@ def run_study(settings: StudySettings, command: str = "",
                     [table[f"heldout/clean/{n}"] for n in held],
                     [table[f"heldout/{kind}/{n}"] for n in held], fixed_threshold=0.0)
             results[method][kind] = entry
-    timings["train_evaluate_s"] = round(time.time() - started - sum(timings.values()), 1)
+    timings["evaluate_s"] = round(time.time() - started - sum(timings.values()), 1)
     result = {
         "study": "detection-vs-payload",
         "command": command,
@@ -456,6 +495,8 @@ def settings_from_args(args: argparse.Namespace) -> StudySettings:
         settings.rates = tuple(float(r) for r in args.rates.split(",") if r)
     if args.no_capacity:
         settings.capacity = False
+    if args.method_photos is not None:
+        settings.method_photos = detset.parse_method_photos(args.method_photos)
     for name in ("train_photos", "heldout_photos", "val_every", "val_covers"):
         if getattr(args, name) is not None:
             setattr(settings, name, getattr(args, name))
@@ -488,6 +529,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-capacity", action="store_true")
     parser.add_argument("--train-photos", type=int, default=None)
     parser.add_argument("--heldout-photos", type=int, default=None, help="0: all")
+    parser.add_argument("--method-photos", default=None,
+                        help="fewer photos for slow methods, METHOD=TRAIN:HELDOUT,... "
+                             "(default bits=60:50; '' for none)")
     parser.add_argument("--detectors", default="", help="of " + ", ".join(DETECTORS))
     parser.add_argument("--steps-strong", type=int, default=None)
     parser.add_argument("--steps-xunet", type=int, default=None)
@@ -496,8 +540,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--minutes-xunet", type=float, default=None)
     parser.add_argument("--val-every", type=int, default=None)
     parser.add_argument("--val-covers", type=int, default=None)
-    parser.add_argument("--workers", type=int, default=1, help="set-building processes")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads for training")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="processes for building the sets and training the detectors")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per process")
     parser.add_argument("--table", default=None, metavar="RESULT.json",
                         help="only print the markdown table of an existing result")
     args = parser.parse_args(argv)
