@@ -49,7 +49,7 @@ LABELS = {"rs": "RS", "spa": "SPA", "xunet": "SRM CNN (26 k, shipped design)",
           "strong": "strong CNN (250 k)"}
 SHORT = {"rs": "RS", "spa": "SPA", "xunet": "SRM CNN 26k", "strong": "strong CNN"}
 METHOD_LABELS = {"lsbm": "LSB matching", "hill": "HILL", "suniward": "S-UNIWARD",
-                 "bits": "embed-bits (ours)", "hide": "hide (ours, whole image)"}
+                 "bits": "embed-bits (ours)", "hide": "hide (ours, a whole image)"}
 
 
 @dataclass
@@ -403,16 +403,21 @@ def plot(result: dict, path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     dets = [d for d in DETECTORS if any(d in e["detectors"] for m in result["results"].values()
                                          for e in m.values())]
     methods = list(result["results"])
     colours = dict(zip(detset.METHODS, ("tab:grey", "tab:orange", "tab:green", "tab:blue",
                                         "tab:purple"), strict=True))
-    fig, axes = plt.subplots(1, max(1, len(dets)), figsize=(4.2 * max(1, len(dets)), 4.4),
+    columns = 2 if len(dets) == 4 else max(1, len(dets))
+    rows = -(-max(1, len(dets)) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(5.2 * columns, 3.9 * rows + 0.9),
                              sharey=True, squeeze=False)
+    ticks = sorted({e["net_bpp"] for m in result["results"].values() for e in m.values()
+                    if e["net_bpp"] < 8})
     handles: dict[str, object] = {}
-    for ax, det in zip(axes[0], dets, strict=True):
+    for ax, det in zip(axes.flat, dets, strict=False):
         for method in methods:
             curve = _curve(result, method, det)
             if not curve:
@@ -438,18 +443,23 @@ def plot(result: dict, path: Path) -> None:
                 va="bottom")
         handles.setdefault("chance (50%)", chance)
         ax.set_xscale("log")
+        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+        ax.set_xticks(ticks, [f"{t:.2g}" for t in ticks], fontsize=7)
         ax.set_ylim(0.4, 1.02)
         ax.set_title(LABELS[det], fontsize=10)
         ax.set_xlabel("payload (net bit/pixel, log scale)")
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("held-out accuracy (95% Wilson interval)")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("held-out accuracy (95% Wilson)")
+    for ax in list(axes.flat)[len(dets):]:
+        ax.set_visible(False)
     photos = result["split"]["photos"]
     fig.suptitle(f"Detection vs payload: held-out accuracy on {photos['heldout']} photos of "
                  f"held-out packages ({result['split']['covers']['heldout']} covers + stego)",
                  fontsize=11)
     fig.legend(list(handles.values()), list(handles), loc="lower center",
-               ncol=min(6, len(handles)), fontsize=8, frameon=False)
-    fig.tight_layout(rect=(0, 0.08, 1, 0.95))
+               ncol=min(3 * columns, len(handles)), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.07, 1, 0.95))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)
