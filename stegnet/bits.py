@@ -347,7 +347,8 @@ def measured_capacity(cover: np.ndarray, keyed: bool, model=None,
                       temperature: float = DEFAULT_TEMPERATURE) -> int:
     """Payload bytes THIS cover carries reliably: the capacity under the weakest error
     correction of :func:`nsym_ladder` with which a trial embedding of a full random
-    payload decodes (0 if none does). Costs one to three trial embeddings."""
+    payload decodes. Costs one to three trial embeddings; if none decodes, the largest of
+    1/4, 1/16 and 1/64 of the nominal capacity that a sparse trial carries (0 if none)."""
     from stegnet.zoo import load_model
 
     height, width = cover.shape[:2]
@@ -358,6 +359,17 @@ def measured_capacity(cover: np.ndarray, keyed: bool, model=None,
             size = capacity(height, width, keyed, nsym)
             trial = _embed_full(cover, _secrets.token_bytes(size), key, model, device, nsym,
                                 REFINE_ROUNDS, None, temp)
+            if trial.decodable:
+                return size
+    # Hard covers (large saturated or flat areas): the largest of a few smaller payloads
+    # that a sparse trial embedding carries.
+    nominal = capacity(height, width, keyed, nsym_ladder(ecc_nsym(model_name))[-1])
+    for size in (nominal // 4, nominal // 16, nominal // 64):
+        for nsym in SPARSE_NSYM:
+            if container.needed_bits(size, keyed, nsym) > channel_bits(height, width):
+                continue
+            trial = _embed_sparse(cover, _secrets.token_bytes(size), key, model, device, nsym,
+                                  SPARSE_ROUNDS, None)
             if trial.decodable:
                 return size
     return 0
