@@ -12,15 +12,22 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from stegnet import __version__
-from stegnet.errors import StegnetError, UsageError
+from stegnet.errors import (
+    InputError,
+    NoHiddenImage,
+    PayloadTooLarge,
+    StegnetError,
+    UsageError,
+)
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok, 1 runtime error, 2 usage or input error (bad option, unreadable "
@@ -28,12 +35,106 @@ EXIT_CODES_HELP = (
     "4 payload larger than capacity."
 )
 
+GLOBAL_OPTIONS_HELP = (
+    "--debug (tracebacks) and --threads N (CPU threads; default: $OMP_NUM_THREADS, else the "
+    "usable cores, at most 8) may be given anywhere on the command line."
+)
+
+
+class _State:
+    """Process-wide settings from the global options."""
+
+    debug: bool = False
+    threads: int | None = None
+
+
+STATE = _State()
+
+
+def split_global_options(root: Any, args: list[str]) -> tuple[list[str], bool,
+                                                                         int | None]:
+    """Take ``--debug`` and ``--threads N`` out of ``args`` wherever they are.
+
+    Walks the command line with the command tree, so that the value of another option
+    (``--text --debug`` hides the text "--debug") and everything after ``--`` are left
+    alone, and a subcommand that declares ``--threads`` itself (``train ...``) keeps it.
+    Returns (the remaining arguments, debug, threads or None).
+    """
+    from stegnet.device import parse_threads
+
+    kept: list[str] = []
+    debug, threads = False, None
+    command = root
+    index = 0
+    while index < len(args):
+        token = args[index]
+        index += 1
+        if token == "--":
+            kept += args[index - 1:]
+            break
+        name = token.split("=", 1)[0]
+        own = {} if command is root else _option_arity(command)
+        if name in ("--debug", "--threads") and name not in own:
+            if name == "--debug":
+                if "=" in token:
+                    raise UsageError("--debug takes no value")
+                debug = True
+                continue
+            if "=" in token:
+                value = token.split("=", 1)[1]
+            elif index < len(args):
+                value = args[index]
+                index += 1
+            else:
+                raise UsageError("--threads needs a value (a positive integer)")
+            threads = parse_threads(value)
+            continue
+        kept.append(token)
+        if token.startswith("-") and "=" not in token and own.get(token, 0) > 0:
+            kept += args[index : index + own[token]]  # the option's value(s), untouched
+            index += own[token]
+        elif not token.startswith("-") and getattr(command, "commands", None):
+            command = command.commands.get(token, command)
+    return kept, debug, threads
+
+
+def _option_arity(command: Any) -> dict[str, int]:
+    """{option string: number of values it takes} for a (Click) command's options."""
+    arity: dict[str, int] = {}
+    for param in getattr(command, "params", []):
+        if getattr(param, "param_type_name", "") == "option":
+            takes = 0 if (param.is_flag or param.count) else max(1, param.nargs)
+            for opt in (*param.opts, *param.secondary_opts):
+                arity[opt] = takes
+    return arity
+
+
+class StegnetGroup(TyperGroup):
+    """The root command: global options are accepted anywhere on the line."""
+
+    def main(self, args: Sequence[str] | None = None, *rest: Any, **kwargs: Any) -> Any:
+        """Strip and apply ``--debug`` / ``--threads`` (see :func:`split_global_options`),
+        then run the command line as usual."""
+        from stegnet.device import request_threads
+
+        raw = list(sys.argv[1:] if args is None else args)
+        try:
+            kept, debug, threads = split_global_options(self, raw)
+        except UsageError as error:
+            print(f"stegnet: error: {error}", file=sys.stderr, flush=True)
+            sys.exit(error.exit_code)
+        STATE.debug, STATE.threads = debug, threads
+        request_threads(threads)
+        return super().main(kept, *rest, **kwargs)
+
+
 app = typer.Typer(
     name="stegnet",
+    cls=StegnetGroup,
     help=(
         "Hide an image or any bytes inside a photo with invertible neural networks. "
         "Stego images are always 8-bit PNG and everything is measured after saving them.\n\n"
-        + EXIT_CODES_HELP
+        + EXIT_CODES_HELP + "\n\n" + GLOBAL_OPTIONS_HELP
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -44,13 +145,6 @@ eval_app = typer.Typer(help="Measure quality on a folder of photos; writes JSON.
 train_app = typer.Typer(help="Train the networks (resumable; logs the curve).")
 app.add_typer(eval_app, name="eval")
 app.add_typer(train_app, name="train")
-
-
-class _State:
-    debug: bool = False
-
-
-STATE = _State()
 
 # ---------------------------------------------------------------- shared options
 ForceOpt = Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existing output.")]
@@ -168,9 +262,17 @@ def _main(
         bool | None,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors (also "
+                                        "accepted after the subcommand).")] = False,
+    threads: Annotated[
+        int | None, typer.Option("--threads", min=1, metavar="N", help="CPU threads (default: "
+                                 "$OMP_NUM_THREADS, else the usable cores, at most 8; also "
+                                 "accepted after the subcommand).")
+    ] = None,
 ) -> None:
-    STATE.debug = debug
+    """Global options (taken out of the line by :class:`StegnetGroup` before parsing)."""
+    if debug:
+        STATE.debug = True
 
 
 # ---------------------------------------------------------------- files and folders
@@ -232,7 +334,10 @@ def _run_files(pairs: list[tuple[str, str]], work: Callable[[str, str, Any], dic
         return
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
+    from stegnet.device import apply_threads
     from stegnet.errors import StegnetError as Failure
+
+    apply_threads(jobs)  # the jobs share the CPU threads instead of each taking them all
 
     bar = _progress(f"{label} {len(pairs)} files", quiet)
     failures: list[int] = []
@@ -302,13 +407,13 @@ def hide(
             raise UsageError("only one input can be read from stdin")
         if output == "-" and json_out:
             raise UsageError("--json prints on stdout: write the stego to a file with -o")
+        info = get_model_info("hide", model)
         pairs = _plan(cover, output, ".png", None)
         if len(pairs) == 1:
             check_output_path(pairs[0][1], [pairs[0][0], secret], force=force, png=True)
         secret_img = load_rgb(secret)
         key_bytes = _read_key(key, key_file)
         dev = resolve_device(device)
-        info = get_model_info("hide", model)
         net = load_model("hide", model, dev)
 
         def work(source: str, target: str, progress: Any) -> dict:
@@ -355,10 +460,18 @@ def reveal(
     jobs: JobsOpt = 1,
     key: KeyOpt = None,
     key_file: KeyFileOpt = None,
+    anyway: Annotated[
+        bool, typer.Option("--anyway", help="Skip the check for a hidden image and write what "
+                           "the network reveals even from a clean photo (a grey ghost).")
+    ] = False,
 ) -> None:
     """Recover the hidden image from STEGO (an image of the stego's size).
 
-    A stego written with --key needs the same key; any other key gives a scrambled mosaic.
+    First checks that STEGO carries an image hidden by `stegnet hide` (the shipped CNN
+    steganalyser plus a statistic of the colour noise; see the README): if not, it says
+    "no hidden image found", writes nothing and exits with code 3 (--anyway skips the
+    check). A stego written with --key needs the same key; any other key gives a
+    scrambled mosaic.
     """
     with _errors():
         from stegnet import hiding
@@ -368,24 +481,32 @@ def reveal(
 
         if output == "-" and json_out:
             raise UsageError("--json prints on stdout: write the image to a file with -o")
+        info = get_model_info("hide", model)
         pairs = _plan(stego, output, ".png", _default_reveal_path)
         if len(pairs) == 1:
             check_output_path(pairs[0][1], [pairs[0][0]], force=force, png=True)
         key_bytes = _read_key(key, key_file)
         dev = resolve_device(device)
-        info = get_model_info("hide", model)
         net = load_model("hide", model, dev)
+        flow = None if anyway else load_model("bits", None, dev)
 
         def work(source: str, target: str, progress: Any) -> dict:
             started = time.perf_counter()
             check_output_path(target, [source], force=force, png=True)
             stego_img = load_rgb(source, min_side=hiding.MIN_COVER_SIDE)
+            found = None if anyway else hiding.detect(stego_img, flow, dev)
+            if found is not None and not found.detected:
+                looks = ("an embed-bits stego: try `stegnet extract-bits`"
+                         if found.cnn_logit > 0 else "a clean photo")
+                raise NoHiddenImage(f"{source}: no hidden image found (it looks like {looks}; "
+                                    f"--anyway reveals regardless)")
             revealed = hiding.reveal(stego_img, net, dev, progress=progress, key=key_bytes)
             save_png(revealed, target, force=force)
             seconds = time.perf_counter() - started
             return {"command": "reveal", "stego": source, "output": target,
                     "width": revealed.shape[1], "height": revealed.shape[0],
                     "keyed": key_bytes is not None, "model": info.name,
+                    "detection": found.to_dict() if found is not None else None,
                     "device": dev, "seconds": round(seconds, 3),
                     "message": f"wrote {target} ({revealed.shape[1]}x{revealed.shape[0]}, "
                                f"{seconds:.2f} s)"}
@@ -394,6 +515,11 @@ def reveal(
 
 
 # ---------------------------------------------------------------- bytes
+GREY_COVER_MESSAGE = (
+    "cover is grey-scale: embed-bits hides bytes in colour detail, which would make a grey "
+    "photo visibly colourful; use a colour photo (or --allow-grey)")
+
+
 @app.command("embed-bits", epilog=(
     "Examples: stegnet embed-bits cover.png notes.pdf -o stego.png --key-file k.txt\n"
     "cat data.bin | stegnet embed-bits cover.png - -o stego.png\n"
@@ -415,15 +541,21 @@ def embed_bits(
     json_out: JsonOpt = False,
     jobs: JobsOpt = 1,
     temperature: TemperatureOpt = 0.8,
+    allow_grey: Annotated[
+        bool, typer.Option("--allow-grey", help="Embed even in a grey-scale cover (refused by "
+                           "default: the stego would come out visibly colourful).")
+    ] = False,
 ) -> None:
     """Hide any bytes in the colour of COVER (bit-exact from the saved PNG).
 
     With a key the payload is encrypted and authenticated (scrypt + ChaCha20-Poly1305)
-    and the key also decides which positions carry which bits.
+    and the key also decides which positions carry which bits. Grey-scale covers are
+    refused unless --allow-grey is given.
     """
     with _errors():
         from stegnet import bits
         from stegnet.device import resolve_device
+        from stegnet.greyscale import is_grey
         from stegnet.imageio import check_output_path, load_rgb, read_bytes, save_png
         from stegnet.zoo import get_model_info, load_model
 
@@ -436,23 +568,29 @@ def embed_bits(
         if output == "-" and json_out:
             raise UsageError("--json prints on stdout: write the stego to a file with -o")
         bits.check_temperature(temperature)
+        info = get_model_info("bits", model)
         pairs = _plan(cover, output, ".png", None)
         if len(pairs) == 1:
             check_output_path(pairs[0][1], [pairs[0][0], payload], force=force, png=True)
         key_bytes = _read_key(key, key_file)
         data = text.encode("utf-8") if text is not None else read_bytes(payload)
         dev = resolve_device(device)
-        info = get_model_info("bits", model)
         net = load_model("bits", model, dev)
 
         def work(source: str, target: str, progress: Any) -> dict:
             started = time.perf_counter()
             check_output_path(target, [source, payload], force=force, png=True)
             cover_img = load_rgb(source, min_side=bits.MIN_COVER_SIDE)
+            if not allow_grey and is_grey(cover_img):
+                raise InputError(f"{source}: {GREY_COVER_MESSAGE}")
+            height, width = cover_img.shape[:2]
+            nsym = bits.ecc_nsym(model)
+            if bits.capacity(height, width, key_bytes is not None, nsym) <= 0:
+                raise PayloadTooLarge(f"{source}: "
+                                      f"{_too_small(width, height, key_bytes is not None, nsym)}")
             report = bits.embed(cover_img, data, key_bytes, net, model, dev,
                                 progress=progress, temperature=temperature)
             save_png(report.stego, target, force=force)
-            height, width = cover_img.shape[:2]
             cap = bits.capacity(height, width, key_bytes is not None, report.nsym)
             seconds = time.perf_counter() - started
             return {"command": "embed-bits", "cover": source, "stego": target,
@@ -497,12 +635,12 @@ def extract_bits(
             raise UsageError("missing option -o/--output (a file, or - for stdout)")
         if output == "-" and json_out:
             raise UsageError("--json prints on stdout: write the payload to a file with -o")
+        info = get_model_info("bits", model)
         pairs = _plan(stego, output, ".bin", None)
         if len(pairs) == 1 and output != "-":
             check_output_path(output, [stego], force=force, png=False)
         key_bytes = _read_key(key, key_file)
         dev = resolve_device(device)
-        info = get_model_info("bits", model)
         net = load_model("bits", model, dev)
 
         def work(source: str, target: str, progress: Any) -> dict:
@@ -555,28 +693,48 @@ def capacity(
         from stegnet.zoo import get_model_info, load_model
 
         bits.check_temperature(temperature)
+        info = get_model_info("bits", model)
         keyed = _read_key(key, key_file) is not None
         cover_img = load_rgb(cover, min_side=bits.MIN_COVER_SIDE)
         height, width = cover_img.shape[:2]
-        info = get_model_info("bits", model)
-        nominal_cap = bits.capacity(height, width, keyed, bits.ecc_nsym(model))
+        nsym = bits.ecc_nsym(model)
+        nominal_cap = bits.capacity(height, width, keyed, nsym)
+        if nominal_cap <= 0:
+            raise InputError(f"{cover}: {_too_small(width, height, keyed, nsym)}")
+        note = ""
         if nominal:
             cap = nominal_cap
         else:
             dev = resolve_device(device)
-            cap = bits.measured_capacity(cover_img, keyed, load_model("bits", model, dev),
-                                         model, dev, temperature)
+            try:
+                cap = bits.measured_capacity(cover_img, keyed, load_model("bits", model, dev),
+                                             model, dev, temperature)
+            except PayloadTooLarge:  # the stronger error corrections leave no room at all
+                cap = 0
+            if cap == 0:
+                note = (" (a trial embedding did not decode with any error correction that "
+                        "fits: a hard cover, e.g. large saturated or flat areas)")
         record = {"cover": cover, "width": width, "height": height, "capacity_bytes": cap,
                   "nominal_capacity_bytes": nominal_cap,
                   "bits_per_pixel": round(8 * cap / (width * height), 4), "keyed": keyed,
                   "measured": not nominal, "model": info.name}
         if json_out:
             _emit_json(record)
-        elif not quiet:
-            print(cap)
-            _stderr(f"{cover}: {cap} bytes ({record['bits_per_pixel']} bit/pixel)", quiet)
         else:
             print(cap)
+            _stderr(f"{cover}: {cap} bytes ({record['bits_per_pixel']} bit/pixel){note}",
+                    quiet)
+
+
+def _too_small(width: int, height: int, keyed: bool, nsym: int) -> str:
+    """Why an image carries no payload at all, with the smallest square that does."""
+    from stegnet import bits
+
+    side = next((s for s in range(bits.MIN_COVER_SIDE, 8193)
+                 if bits.capacity(s, s, keyed, nsym) > 0), None)
+    need = f"; it needs about {side}x{side} pixels or more" if side else ""
+    return (f"this image ({width}x{height}) is too small to carry any payload"
+            f"{' with a key' if keyed else ''}{need}")
 
 
 @app.command(epilog="Example: stegnet compare cover.png stego.png --json")
@@ -625,7 +783,11 @@ def analyze(
     with _errors():
         from stegnet.analysis import analyze as run_detectors
         from stegnet.analysis import learned
+        from stegnet.device import apply_threads
         from stegnet.imageio import load_rgb
+
+        if learned_detectors:
+            apply_threads()
 
         for path in images:
             image = load_rgb(path)
@@ -726,10 +888,10 @@ def eval_hide_cmd(
         from stegnet.evaluate import eval_hide, folder_samples
         from stegnet.zoo import get_model_info, load_model
 
+        info = get_model_info("hide", model)
         samples, dataset = _eval_samples(covers, held_out, size, limit)
         secret_samples = folder_samples(secrets) if secrets is not None else None
         dev = resolve_device(device)
-        info = get_model_info("hide", model)
         result = eval_hide(samples, secret_samples, load_model("hide", model, dev), dev,
                            latent, progress=_progress("evaluating", quiet))
         result.update(model=info.name, dataset=dataset, device=dev,
@@ -765,9 +927,9 @@ def eval_bits_cmd(
         from stegnet.evaluate import eval_bits
         from stegnet.zoo import get_model_info, load_model
 
+        info = get_model_info("bits", model)
         samples, dataset = _eval_samples(covers, held_out, size, limit)
         dev = resolve_device(device)
-        info = get_model_info("bits", model)
         payloads = tuple(p.strip() for p in sizes.split(",") if p.strip())
         result = eval_bits(samples, load_model("bits", model, dev), model, dev,
                            payloads, progress=_progress("evaluating", quiet))
@@ -820,8 +982,11 @@ def eval_analyze_cmd(
     """
     with _errors():
         from stegnet.analysis import detectors_dir
+        from stegnet.device import apply_threads
         from stegnet.evaluate import eval_steganalysis
         from stegnet.train.stegdata import build
+
+        apply_threads()
 
         if not covers.is_dir():
             raise UsageError(f"{covers}: not a folder")
@@ -903,18 +1068,57 @@ HiddenOpt = Annotated[int | None, typer.Option(help="Subnet width.")]
 ThreadsOpt = Annotated[int | None, typer.Option(help="CPU threads.")]
 
 
+#: Photos a trainer needs at least: hide validates on 2 held-out photos (every 10th photo
+#: is held out, so 11 photos in all); bits on 1 held-out photo and trains on the rest.
+MIN_TRAIN_PHOTOS = {"hide": 11, "bits": 2}
+
+
+def _check_photo_folder(folder: str | Path, min_photos: int) -> None:
+    """UsageError unless ``folder`` is a folder with at least ``min_photos`` photos."""
+    from stegnet.train.data import list_photos
+
+    path = Path(folder)
+    if not path.is_dir():
+        raise UsageError(f"--data {folder}: no such folder (give --data DIR, a folder of "
+                         f"photos)")
+    photos = list_photos(path)
+    if not photos:
+        raise UsageError(f"--data {folder}: no photos in this folder (JPEG, PNG, WebP, BMP "
+                         f"or TIFF files)")
+    if len(photos) < min_photos:
+        raise UsageError(f"--data {folder}: {len(photos)} photos, training needs at least "
+                         f"{min_photos} (every 10th is held out for validation)")
+
+
 def _train(module: str, config_name: str, options: dict, minutes, quiet: bool) -> None:
-    """Build the trainer's config from its defaults plus the given options, then train."""
+    """Build the trainer's config from its defaults plus the given options, check its data
+    folder, then train.
+
+    Threads: the command's own ``--threads``, else the global ``--threads`` or
+    ``$OMP_NUM_THREADS``, else the trainer's recipe.
+    """
     import importlib
+
+    from stegnet.device import env_threads
 
     trainer = importlib.import_module(f"stegnet.train.{module}")
     config_class = getattr(trainer, config_name)
     given = {k: (str(v) if isinstance(v, Path) else v) for k, v in options.items()
              if v is not None}
+    if "threads" in options and "threads" not in given and (STATE.threads or env_threads()):
+        given["threads"] = STATE.threads or env_threads()
     architecture = {k: given.pop(k) for k in ("blocks", "hidden") if k in given}
     cfg = config_class(**given)
     cfg.model = {**cfg.model, **architecture}
-    run = trainer.train(cfg, minutes, progress=_progress("training", quiet))
+    if module in MIN_TRAIN_PHOTOS:
+        _check_photo_folder(cfg.data, MIN_TRAIN_PHOTOS[module])
+    elif not Path(cfg.data).is_dir():
+        raise UsageError(f"--set {cfg.data}: no such folder (build the cover / stego set "
+                         f"first: stegnet eval analyze --covers DIR --set {cfg.data})")
+    try:
+        run = trainer.train(cfg, minutes, progress=_progress("training", quiet))
+    except FileNotFoundError as error:  # the trainer found no usable data in the folder
+        raise UsageError(f"{error.args[-1] if error.args else error}") from None
     _stderr(f"run folder {run}: best weights {run / 'best.safetensors'}", quiet)
 
 

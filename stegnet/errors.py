@@ -10,8 +10,8 @@ Exit codes (documented in ``stegnet --help`` and the README):
 =====  ==========================================================
 0      success
 1      runtime error (I/O failure, model problem, anything else)
-2      usage error: bad option, bad or missing input file, refused output
-3      no payload found, wrong key, or corrupted payload
+2      usage error: bad option or model name, bad or missing input file, refused output
+3      no payload / no hidden image found, wrong key, or corrupted payload
 4      payload larger than the cover's capacity
 =====  ==========================================================
 """
@@ -44,9 +44,15 @@ class OutputError(StegnetError):
 
 
 class ModelError(StegnetError):
-    """Unknown model name or unreadable weights."""
+    """Unreadable or unusable weights (a runtime problem)."""
 
     exit_code = 1
+
+
+class UnknownModel(ModelError):
+    """The ``--model`` given names no shipped model and no existing weight file (usage)."""
+
+    exit_code = 2
 
 
 class PayloadError(StegnetError):
@@ -66,6 +72,13 @@ class WrongKeyOrCorrupted(PayloadError):
     """Authentication or error correction failed: wrong key or damaged image."""
 
     def __init__(self, message: str = "wrong key or corrupted payload") -> None:
+        super().__init__(message)
+
+
+class NoHiddenImage(PayloadError):
+    """``reveal`` found no image hidden by ``stegnet hide`` in this picture."""
+
+    def __init__(self, message: str = "no hidden image found") -> None:
         super().__init__(message)
 
 

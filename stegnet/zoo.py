@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from stegnet.errors import ModelError
+from stegnet.errors import ModelError, UnknownModel
 
 if TYPE_CHECKING:  # torch is imported lazily: listing models must not pay for it
     import torch
@@ -70,16 +70,22 @@ def list_models(task: str | None = None) -> list[ModelInfo]:
     return sorted(models, key=lambda m: (m.task, not m.card.get("default", False), m.name))
 
 
+TASK_COMMANDS = {"hide": "hide / reveal", "bits": "embed-bits / extract-bits / capacity"}
+
+
 def get_model_info(task: str, name: str | None = None) -> ModelInfo:
-    """The named model, or the task's default; ModelError if unknown.
+    """The named model, or the task's default.
 
     ``name`` may also be a path to a ``.safetensors`` file written by the training
     code (e.g. ``runs/hide/best.safetensors``), for evaluating a run before publishing.
+    Raises :class:`UnknownModel` (a usage error, exit code 2) for a name that is neither
+    a shipped model of ``task`` nor an existing weight file; the message lists the
+    available names. :class:`ModelError` (exit code 1) if no model is shipped at all.
     """
     if name is not None and name.endswith(".safetensors"):
         path = Path(name)
         if not path.is_file():
-            raise ModelError(f"{name}: no such weight file")
+            raise UnknownModel(f"--model {name}: no such weight file")
         card_path = path.with_suffix(".json")
         card = json.loads(card_path.read_text()) if card_path.is_file() else {}
         return ModelInfo(path.stem, task, card, path)
@@ -92,7 +98,11 @@ def get_model_info(task: str, name: str | None = None) -> ModelInfo:
         if info.name == name:
             return info
     known = ", ".join(m.name for m in models)
-    raise ModelError(f"unknown {task} model '{name}' (known: {known})")
+    other = [m for m in list_models() if m.name == name]
+    hint = (f"; {name} is a model for {TASK_COMMANDS.get(other[0].task, other[0].task)}"
+            if other else "")
+    raise UnknownModel(f"unknown {task} model '{name}' (available: {known}{hint}; "
+                       f"see `stegnet models`)")
 
 
 def save_weights(module: torch.nn.Module, path: str | Path, arch: str, config: dict) -> None:

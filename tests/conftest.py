@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
-import torch
+import os
 
-from stegnet.synthetic import synthetic_photo
+# One CPU thread in tests, in this process and in the CLI subprocesses (stegnet honours
+# $OMP_NUM_THREADS; see stegnet.device).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from stegnet.synthetic import synthetic_photo  # noqa: E402
 
 torch.set_num_threads(1)
 

@@ -74,3 +74,32 @@ def test_keyed_hiding_needs_the_key() -> None:
     right = psnr(secret, hiding.reveal(stego, key=b"right"))
     wrong = psnr(secret, hiding.reveal(stego, key=b"wrong"))
     assert wrong < 12 and right > wrong + 8
+
+
+def test_detection_tiles_cover_the_image_and_are_capped() -> None:
+    from stegnet.hiding import _tile_starts, detection_tiles
+
+    assert _tile_starts(100, 256) == [0]
+    assert _tile_starts(600, 256) == [0, 256, 344]
+    image = np.zeros((600, 513, 3), dtype=np.uint8)
+    tiles = detection_tiles(image)
+    assert len(tiles) == 9 and all(t.shape == (256, 256, 3) for t in tiles)
+    small = detection_tiles(np.zeros((97, 131, 3), dtype=np.uint8))
+    assert [t.shape for t in small] == [(96, 130, 3)]  # even sizes for the colour flow
+    assert len(detection_tiles(np.zeros((4000, 3000, 3), dtype=np.uint8), max_tiles=7)) == 7
+
+
+def test_detect_tells_hide_stego_from_clean_and_embed_bits(photo, other_photo) -> None:
+    """A synthetic photo fools the CNN (its texture looks like noise) but not the colour
+    latents; a hide stego passes both tests; an embed-bits stego fails the second."""
+    from stegnet import bits
+    from stegnet.hiding import detect, hide
+
+    clean = detect(photo)
+    stego = detect(hide(photo, other_photo))
+    assert not clean.detected and stego.detected
+    assert stego.latent_tail > clean.latent_tail
+    bits_stego = bits.embed(photo, b"x" * 40, None, temperature=0.8).stego
+    found = detect(bits_stego)
+    assert not found.detected and set(found.to_dict()) == {
+        "detected", "cnn_logit", "latent_tail", "latent_kurtosis"}
