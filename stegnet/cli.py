@@ -545,8 +545,16 @@ def embed_bits(
         bool, typer.Option("--allow-grey", help="Embed even in a grey-scale cover (refused by "
                            "default: the stego would come out visibly colourful).")
     ] = False,
+    mode: Annotated[
+        str, typer.Option("--mode", help="auto (default): change only what the payload needs "
+                          "(sparse) when it takes at most a quarter of the channel, else full "
+                          "re-synthesis; sparse; full.")
+    ] = "auto",
 ) -> None:
     """Hide any bytes in the colour of COVER (bit-exact from the saved PNG).
+
+    By default a short payload changes only the colour detail it needs (a 13-byte message
+    changes a few % of the pixels); large payloads re-synthesise all colour detail.
 
     With a key the payload is encrypted and authenticated (scrypt + ChaCha20-Poly1305)
     and the key also decides which positions carry which bits. Grey-scale covers are
@@ -568,6 +576,7 @@ def embed_bits(
         if output == "-" and json_out:
             raise UsageError("--json prints on stdout: write the stego to a file with -o")
         bits.check_temperature(temperature)
+        bits.check_mode(mode)
         info = get_model_info("bits", model)
         pairs = _plan(cover, output, ".png", None)
         if len(pairs) == 1:
@@ -589,16 +598,19 @@ def embed_bits(
                 raise PayloadTooLarge(f"{source}: "
                                       f"{_too_small(width, height, key_bytes is not None, nsym)}")
             report = bits.embed(cover_img, data, key_bytes, net, model, dev,
-                                progress=progress, temperature=temperature)
+                                progress=progress, temperature=temperature, mode=mode)
             save_png(report.stego, target, force=force)
-            cap = bits.capacity(height, width, key_bytes is not None, report.nsym)
+            cap = bits.capacity(height, width, key_bytes is not None, nsym)
+            changed = float((report.stego != cover_img).any(axis=-1).mean())
             seconds = time.perf_counter() - started
             return {"command": "embed-bits", "cover": source, "stego": target,
                     "payload_bytes": len(data), "capacity_bytes": cap,
+                    "mode": report.mode, "changed_pixels": round(changed, 6),
                     "channel_bits": report.channel_bits, "raw_ber": round(report.raw_ber, 6),
                     "keyed": key_bytes is not None, "model": info.name, "device": dev,
                     "seconds": round(seconds, 3),
-                    "message": f"wrote {target}: {len(data)} of {cap} bytes, raw bit errors "
+                    "message": f"wrote {target}: {len(data)} of {cap} bytes ({report.mode}, "
+                               f"{changed:.1%} of pixels changed), raw bit errors "
                                f"{report.raw_ber:.2%} (corrected by ECC), {seconds:.2f} s"}
 
         _run_files(pairs, work, quiet=quiet, json_out=json_out, jobs=jobs, label="embedding")
@@ -831,17 +843,22 @@ def models(json_out: JsonOpt = False) -> None:
 
 
 # ---------------------------------------------------------------- eval
-def _eval_samples(covers: Path, held_out: bool, size: int, limit: int | None):
+def _eval_samples(covers: Path, held_out: bool, size: int, limit: int | None,
+                  split: str = "every10"):
     from stegnet.evaluate import folder_samples, held_out_samples
 
     if not covers.is_dir():
         raise UsageError(f"{covers}: not a folder")
-    samples = held_out_samples(covers, size) if held_out else folder_samples(covers)
+    if split not in ("every10", "package"):
+        raise UsageError(f"--split must be every10 or package (got {split!r})")
+    samples = (held_out_samples(covers, size, split=split) if held_out
+               else folder_samples(covers))
     if limit is not None:
         samples = samples[:limit]
     if not samples:
         raise UsageError(f"{covers}: no images found")
-    dataset = f"heldout-{size}" if held_out else covers.name
+    name = "heldout" if split == "every10" else "heldout-package"
+    dataset = f"{name}-{size}" if held_out else covers.name
     return samples, dataset
 
 
@@ -860,6 +877,12 @@ HeldOutOpt = Annotated[
                  "held-out split (every 10th photo) centre-cropped to --size, plus 2 odd-sized."),
 ]
 SizeOpt = Annotated[int, typer.Option("--size", help="Crop size for --held-out.")]
+SplitOpt = Annotated[
+    str,
+    typer.Option("--split", help="Held-out rule: every10 (every 10th photo by name, the split "
+                 "the shipped models were trained with) or package (whole source packages "
+                 "held out by a rule on the package name; MANIFEST.tsv beside the folder)."),
+]
 OutOpt = Annotated[
     Path | None, typer.Option("--out", help="JSON to write (default results/MODEL/DATASET.json).")
 ]
@@ -874,6 +897,7 @@ def eval_hide_cmd(
         Path | None, typer.Option("--secrets", help="Folder of secrets (default: next cover).")
     ] = None,
     held_out: HeldOutOpt = False,
+    split: SplitOpt = "every10",
     size: SizeOpt = 512,
     latent: Annotated[str, typer.Option("--latent", help="zeros or gaussian.")] = "zeros",
     model: ModelOpt = None,
@@ -889,7 +913,7 @@ def eval_hide_cmd(
         from stegnet.zoo import get_model_info, load_model
 
         info = get_model_info("hide", model)
-        samples, dataset = _eval_samples(covers, held_out, size, limit)
+        samples, dataset = _eval_samples(covers, held_out, size, limit, split)
         secret_samples = folder_samples(secrets) if secrets is not None else None
         dev = resolve_device(device)
         result = eval_hide(samples, secret_samples, load_model("hide", model, dev), dev,
@@ -910,6 +934,7 @@ def eval_hide_cmd(
 def eval_bits_cmd(
     covers: CoversOpt,
     held_out: HeldOutOpt = False,
+    split: SplitOpt = "every10",
     size: SizeOpt = 512,
     sizes: Annotated[
         str, typer.Option("--payloads", help="Comma-separated payload sizes in bytes or "
@@ -928,7 +953,7 @@ def eval_bits_cmd(
         from stegnet.zoo import get_model_info, load_model
 
         info = get_model_info("bits", model)
-        samples, dataset = _eval_samples(covers, held_out, size, limit)
+        samples, dataset = _eval_samples(covers, held_out, size, limit, split)
         dev = resolve_device(device)
         payloads = tuple(p.strip() for p in sizes.split(",") if p.strip())
         result = eval_bits(samples, load_model("bits", model, dev), model, dev,
@@ -944,10 +969,11 @@ def eval_bits_cmd(
                 f"{agg['delta_e00_mean']['mean']:.2f}", quiet)
 
 
-def _run_study(study: Callable, folder: str, covers: Path, held_out: bool, size: int,
+def _run_study(study: Callable, folder: str, covers: Path, held_out: bool, split: str,
+               size: int,
                out: Path | None, limit: int | None, quiet: bool) -> dict:
     """Run a study over the evaluation images and write results/FOLDER/DATASET.json."""
-    samples, dataset = _eval_samples(covers, held_out, size, limit)
+    samples, dataset = _eval_samples(covers, held_out, size, limit, split)
     result = study(samples, progress=_progress(folder, quiet))
     result.update(dataset=dataset, command="stegnet " + " ".join(sys.argv[1:]))
     target = out if out is not None else Path("results") / folder / f"{dataset}.json"
@@ -1009,21 +1035,23 @@ def eval_analyze_cmd(
 def eval_rate_distortion_cmd(
     covers: CoversOpt,
     held_out: HeldOutOpt = False,
+    split: SplitOpt = "every10",
     size: SizeOpt = 256,
     out: OutOpt = None,
     limit: LimitOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """embed-bits quality vs payload (0..100% of capacity), LSB replacement alongside."""
+    """embed-bits quality vs payload (0.01-0.4 bit/pixel and capacity), LSB alongside."""
     with _errors():
         from stegnet.evaluate import eval_rate_distortion
 
-        result = _run_study(eval_rate_distortion, "rate-distortion", covers, held_out, size,
-                            out, limit, quiet)
+        result = _run_study(eval_rate_distortion, "rate-distortion", covers, held_out, split,
+                            size, out, limit, quiet)
         for point in result["curve"]:
             if "psnr" in point:
-                _stderr(f"{point['net_bpp']['mean']:.3f} bit/pixel: PSNR "
-                        f"{point['psnr']['mean']:.2f} dB, payload ok {point['ok']}/"
+                _stderr(f"{point['rate']}: {point['net_bpp']['mean']:.3f} bit/pixel, PSNR "
+                        f"{point['psnr']['mean']:.2f} dB, changed pixels "
+                        f"{point['changed_pixels']['mean']:.1%}, payload ok {point['ok']}/"
                         f"{point['images']}", quiet)
         for point in result["temperature_curve"]:
             if "psnr" in point:
@@ -1037,6 +1065,7 @@ def eval_rate_distortion_cmd(
 def eval_robustness_cmd(
     covers: CoversOpt,
     held_out: HeldOutOpt = False,
+    split: SplitOpt = "every10",
     size: SizeOpt = 256,
     out: OutOpt = None,
     limit: LimitOpt = None,
@@ -1046,8 +1075,8 @@ def eval_robustness_cmd(
     with _errors():
         from stegnet.evaluate import eval_robustness
 
-        result = _run_study(eval_robustness, "robustness", covers, held_out, size, out, limit,
-                            quiet)
+        result = _run_study(eval_robustness, "robustness", covers, held_out, split, size, out,
+                            limit, quiet)
         for name, row in result["table"].items():
             _stderr(f"{name:11s} secret PSNR {row['secret_psnr_mean']:.2f} dB  bits raw BER "
                     f"{row['bits_raw_ber_mean']:.3f}  payload ok {row['bits_success']}", quiet)

@@ -183,19 +183,22 @@ def eval_bits(
                     ok, error = False, str(exc)
                 extract_seconds = time.perf_counter() - started
                 row.update(ok=ok, error=error, raw_ber=report.raw_ber, nsym=report.nsym,
-                           embed_seconds=embed_seconds, extract_seconds=extract_seconds)
+                           mode=report.mode, embed_seconds=embed_seconds,
+                           extract_seconds=extract_seconds,
+                           changed_pixels=float((stego != cover.image).any(axis=-1).mean()),
+                           psnr_payload=psnr(cover.image, stego))
                 if size_name == "capacity":
                     delta_e = delta_e00_rgb(cover.image, stego)
                     row.update(psnr=psnr(cover.image, stego), ssim=ssim(cover.image, stego),
                                delta_e00_mean=float(delta_e.mean()),
                                delta_e00_p95=float(np.percentile(delta_e, 95)),
                                delta_e00_max=float(delta_e.max()))
-                    if keyed:
-                        try:
-                            bits.extract(stego, b"not the key", model, model_name, device)
-                            row["wrong_key_rejected"] = False
-                        except PayloadError:
-                            row["wrong_key_rejected"] = True
+                if keyed:
+                    try:
+                        bits.extract(stego, b"not the key", model, model_name, device)
+                        row["wrong_key_rejected"] = False
+                    except PayloadError:
+                        row["wrong_key_rejected"] = True
                 rows.append(row)
         try:
             bits.extract(cover.image, None, model, model_name, device)
@@ -213,9 +216,18 @@ def eval_bits(
     aggregate["round_trips"] = sum(1 for r in rows if "raw_ber" in r)
     aggregate["failures"] = sum(1 for r in rows if not r["ok"])
     aggregate["raw_ber_all"] = _with_summary(rows, ["raw_ber"])["raw_ber"]
-    aggregate["nsym_used"] = {str(n): sum(1 for r in full if r.get("nsym") == n)
-                              for n in bits.nsym_ladder(nsym)}
-    aggregate["wrong_key_rejected"] = sum(1 for r in full if r.get("wrong_key_rejected"))
+    used = sorted({r["nsym"] for r in rows if "nsym" in r})
+    aggregate["nsym_used"] = {f"{mode} {n}": sum(1 for r in rows if r.get("nsym") == n
+                                                 and r.get("mode") == mode)
+                              for mode in ("sparse", "full") for n in used}
+    aggregate["nsym_used"] = {k: v for k, v in aggregate["nsym_used"].items() if v}
+    aggregate["wrong_key_checks"] = sum(1 for r in rows if "wrong_key_rejected" in r)
+    aggregate["wrong_key_rejected"] = sum(1 for r in rows if r.get("wrong_key_rejected"))
+    aggregate["by_payload"] = {
+        name: {"round_trips": len(group), "failures": sum(1 for r in group if not r["ok"]),
+               **_with_summary(group, ["psnr_payload", "changed_pixels", "embed_seconds"])}
+        for name in sizes
+        for group in [[r for r in rows if r.get("payload") == name]]}
     aggregate["clean_rejected"] = sum(1 for r in rows if r.get("clean_rejected"))
     return {"method": "bits", "ecc_nsym": nsym, "per_image": rows, "aggregate": aggregate}
 

@@ -322,13 +322,18 @@ def test_eval_commands_write_json(tmp_path: Path) -> None:
     assert runner.invoke(app, ["eval", "rate-distortion", "--covers", str(covers), "--limit",
                                "1", "--out", str(rd_json), "-q"]).exit_code == 0
     rd = json.loads(rd_json.read_text())
-    assert [p["temperature"] for p in rd["temperature_curve"]] == [1.0, 0.8, 0.65, 0.5]
-    assert all(p["images"] == 1 for p in rd["temperature_curve"])
+    assert rd["temperature_curve"] == []
     curve = rd["curve"]
-    assert [p["fraction"] for p in curve] == [0.0, 0.25, 0.5, 0.75, 1.0]
-    assert all(p["ok"] == p["images"] == 1 for p in curve)
+    assert [p["rate"] for p in curve] == [0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4, "capacity"]
+    assert all(p["extract_failures"] == 0 and p["images"] == 1 for p in curve)
+    assert all(p["ok"] + p["refused"] == 1 for p in curve)
+    small, full = curve[1], curve[-1]
+    assert small["ok"] == full["ok"] == 1
+    assert small["sparse"] == 1 and full["sparse"] == 0
+    assert small["psnr"]["mean"] > full["psnr"]["mean"] + 3  # distortion grows with payload
+    assert small["changed_pixels"]["mean"] < 0.2 < full["changed_pixels"]["mean"]
     assert curve[1]["lsb_psnr"]["mean"] > curve[-1]["lsb_psnr"]["mean"]  # more bits, more noise
-    assert curve[-1]["net_bpp"]["mean"] > 0.3 and curve[0]["net_bpp"]["mean"] == 0
+    assert full["net_bpp"]["mean"] > 0.3 and curve[0]["net_bpp"]["mean"] == 0
 
 
 def test_analyze_runs_classic_and_shipped_cnn_detectors(files) -> None:
