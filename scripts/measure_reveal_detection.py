@@ -19,7 +19,8 @@ For every cover it writes and reads back as 8-bit PNG:
 Sets: 40 covers at 256x256, 20 at 512x512 (centre crops, upscaled when smaller), and the
 remaining held-out photos at their own odd sizes plus 511x383 and 97x130 crops.
 
-Run from the repository root (about 30 min on 2 CPU cores)::
+Run from the repository root (a few hours on 2 busy CPU cores; ``--sets`` splits the work
+into processes whose results ``--merge`` combines)::
 
     python scripts/measure_reveal_detection.py --data ../shared/data/train \\
         --out results/reveal-detection.json
@@ -126,7 +127,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", default="results/reveal-detection.json", type=Path)
     parser.add_argument("--limit", type=int, default=0, help="only the first N covers")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
+    parser.add_argument("--sets", default="256,512,odd",
+                        help="which sets to measure (comma-separated: 256, 512, odd)")
+    parser.add_argument("--merge", nargs="+", type=Path, default=None,
+                        help="combine the rows of these partial results into --out instead")
     args = parser.parse_args(argv)
+    command = "python scripts/measure_reveal_detection.py " + " ".join(
+        sys.argv[1:] if argv is None else argv)
+    if args.merge:
+        parts = [json.loads(path.read_text()) for path in args.merge]
+        result = summarise([row for part in parts for row in part["rows"]])
+        result.update({k: v for k, v in parts[0].items() if k in ("thresholds", "data")},
+                      command=[part["command"] for part in parts] + [command],
+                      threads=parts[0]["threads"],
+                      seconds=round(sum(part["seconds"] for part in parts), 1),
+                      rows=[row for part in parts for row in part["rows"]])
+        args.out.write_text(json.dumps(result, indent=1) + "\n")
+        print(json.dumps({k: result[k] for k in ("counts", "rates")}, indent=1))
+        return
 
     import torch
 
@@ -137,7 +155,8 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(args.threads or thread_count())
     hide_s8, hide_s4 = load_model("hide", None, "cpu"), load_model("hide", "hinet-s4", "cpu")
     flow = load_model("bits", None, "cpu")
-    plan = covers(held_out_photos(args.data))
+    wanted = {name.strip() for name in args.sets.split(",")}
+    plan = [entry for entry in covers(held_out_photos(args.data)) if entry[0] in wanted]
     if args.limit:
         plan = plan[: args.limit]
     rows: list[dict] = []
@@ -185,8 +204,7 @@ def main(argv: list[str] | None = None) -> None:
               f"{time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
 
     result = summarise(rows)
-    result.update(command="python scripts/measure_reveal_detection.py " + " ".join(
-        sys.argv[1:] if argv is None else argv), thresholds={
+    result.update(command=command, thresholds={
         "cnn_logit": hiding.CNN_THRESHOLD, "latent_tail": hiding.TAIL_THRESHOLD,
         "latent_tail_level": hiding.TAIL_LEVEL, "latent_kurtosis": hiding.KURTOSIS_THRESHOLD,
         "detector": hiding.DETECTOR, "tile": hiding.DETECT_TILE,

@@ -169,7 +169,7 @@ def reveal(
 # ---------------------------------------------------------------- is there a hidden image?
 DETECTOR = "xunet-hide"  # the shipped CNN steganalyser for `hide` (weights/detectors)
 DETECT_TILE = 256  # both statistics are computed on tiles of this size ...
-DETECT_MAX_TILES = 32  # ... at most this many, spread over the image (large images)
+DETECT_MAX_TILES = 8  # ... at most this many, spread over the image (bounded time)
 #: Mean logit above which the CNN test passes. Its trained decision is 0; 4 keeps a margin
 #: of 2 to the lowest hide stego measured (held-out: 6.0 to 7.6) while refusing the
 #: faint embedding noise of sparse embed-bits (measured up to 3.6) and clean photos

@@ -82,8 +82,9 @@ def test_detection_tiles_cover_the_image_and_are_capped() -> None:
     assert _tile_starts(100, 256) == [0]
     assert _tile_starts(600, 256) == [0, 256, 344]
     image = np.zeros((600, 513, 3), dtype=np.uint8)
-    tiles = detection_tiles(image)
+    tiles = detection_tiles(image, max_tiles=100)
     assert len(tiles) == 9 and all(t.shape == (256, 256, 3) for t in tiles)
+    assert len(detection_tiles(image)) == 8  # DETECT_MAX_TILES: bounded time
     small = detection_tiles(np.zeros((97, 131, 3), dtype=np.uint8))
     assert [t.shape for t in small] == [(96, 130, 3)]  # even sizes for the colour flow
     assert len(detection_tiles(np.zeros((4000, 3000, 3), dtype=np.uint8), max_tiles=7)) == 7
