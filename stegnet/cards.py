@@ -204,11 +204,48 @@ def steganalysis_table(path: Path) -> list[str]:
     return lines
 
 
+RD_START, RD_END = "<!-- rate-distortion:start -->", "<!-- rate-distortion:end -->"
+
+
+def rate_distortion_table(path: Path) -> str:
+    """README table of the rate-distortion curve (mean / worst image per payload)."""
+    if not path.exists():
+        return ""
+    result = json.loads(path.read_text())
+    lines = ["| payload (bit/pixel) | round trips ok | not embedded | sparse | PSNR (dB) | "
+             "pixels changed | ΔE00 | LSB same bits PSNR | embed time (s) |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for point in result["curve"]:
+        if "psnr" not in point or point["psnr"].get("mean") is None:
+            continue
+        rate = point["rate"]
+        label = (f"capacity ({point['net_bpp']['mean']:.2f} mean)" if rate == "capacity"
+                 else f"{rate:g}")
+        lsb = point.get("lsb_psnr", {}).get("mean")
+        lines.append(
+            f"| {label} | {point['ok']}/{point['images']} | "
+            f"{point.get('refused', point.get('above_capacity', 0))} | "
+            f"{point['sparse']} | {_fmt(point['psnr']['mean'])} / {_fmt(point['psnr']['min'])}"
+            f" | {100 * point['changed_pixels']['mean']:.1f}% / "
+            f"{100 * point['changed_pixels']['max']:.1f}% | "
+            f"{_fmt(point['delta_e00_mean']['mean'])} | {_fmt(lsb) if lsb else 'n/a'} | "
+            f"{_fmt(point['embed_seconds']['mean'], 1)} |")
+    return "\n".join(lines) + "\n"
+
+
+def _fill(text: str, start: str, end: str, body: str) -> str:
+    head, found, rest = text.partition(start)
+    if not found:
+        return text
+    _, _, tail = rest.partition(end)
+    return f"{head}{start}\n{body}{end}{tail}"
+
+
 def update_readme(readme: Path = ROOT / "README.md") -> None:
-    text = readme.read_text()
-    head, _, rest = text.partition(START)
-    _, _, tail = rest.partition(END)
-    readme.write_text(f"{head}{START}\n{readme_tables()}{END}{tail}")
+    text = _fill(readme.read_text(), START, END, readme_tables())
+    text = _fill(text, RD_START, RD_END, rate_distortion_table(
+        ROOT / "results" / "rate-distortion" / "heldout-package-256.json"))
+    readme.write_text(text)
 
 
 def main(argv: list[str]) -> None:

@@ -8,7 +8,7 @@
 * ``results/examples-hide.png`` and ``results/examples-bits.png``: cover / stego /
   amplified difference (x10) / secret / revealed for a few held-out photos, after PNG;
 * ``results/rate-distortion.png``: embed-bits quality vs payload, LSB replacement alongside
-  (``results/rate-distortion/heldout-256.json``);
+  (``results/rate-distortion/heldout-package-256.json``);
 * ``results/steganalysis-roc.png``: ROC curves of every detector against every method on
   the held-out covers (``results/steganalysis/heldout-256.json``).
 """
@@ -106,41 +106,42 @@ def _pyplot():
 
 
 def rate_distortion(source: Path, out: Path) -> None:
+    """Three panels vs net payload (log axis): PSNR (mean, worst, LSB replacement with the
+    same bits), the share of pixels changed, and the mean CIEDE2000."""
     plt = _pyplot()
     curve = json.loads(source.read_text())["curve"]
-    points = [p for p in curve if "psnr" in p]
+    points = [p for p in curve if "psnr" in p and p["net_bpp"]["mean"] > 0]
     bpp = [p["net_bpp"]["mean"] for p in points]
-    fig, (ax_psnr, ax_de) = plt.subplots(1, 2, figsize=(11, 4))
-    ax_psnr.plot(bpp, [p["psnr"]["mean"] for p in points], "o-", label="embed-bits (mean)")
+    fig, (ax_psnr, ax_changed, ax_de) = plt.subplots(1, 3, figsize=(15, 4.2))
+    ax_psnr.plot(bpp, [p["psnr"]["mean"] for p in points], "o-", color="tab:blue",
+                 label="embed-bits, mean")
     ax_psnr.plot(bpp, [p["psnr"]["min"] for p in points], "o--", color="tab:blue", alpha=0.5,
-                 label="embed-bits (worst image)")
-    lsb = [p for p in points if "lsb_psnr" in p]
+                 label="embed-bits, worst image")
+    lsb = [p for p in points if p.get("lsb_psnr", {}).get("mean") is not None]
     ax_psnr.plot([p["net_bpp"]["mean"] for p in lsb], [p["lsb_psnr"]["mean"] for p in lsb],
                  "s-", color="tab:grey", label="LSB replacement, same bits (reference)")
-    temps = [p for p in json.loads(source.read_text()).get("temperature_curve", [])
-             if "psnr" in p]
-    if temps:
-        ax_psnr.plot([p["net_bpp"]["mean"] for p in temps], [p["psnr"]["mean"] for p in temps],
-                     "^-", color="tab:green", label="embed-bits at capacity, temperature T")
-        for p in temps:
-            ax_psnr.annotate(f"T={p['temperature']}", (p["net_bpp"]["mean"], p["psnr"]["mean"]),
-                             textcoords="offset points", xytext=(4, 4), fontsize=7)
-    ax_psnr.set(xlabel="net payload (bit/pixel)", ylabel="cover vs stego PSNR (dB)",
-                title="quality vs payload (held-out, after PNG)")
+    ax_psnr.set(xscale="log", xlabel="net payload (bit/pixel, log scale)",
+                ylabel="cover vs stego PSNR (dB)",
+                title="Quality vs payload (held-out, after 8-bit PNG)")
     ax_psnr.legend(fontsize=8)
-    ax_de.plot(bpp, [p["delta_e00_mean"]["mean"] for p in points], "o-", color="tab:red")
-    if temps:
-        ax_de.plot([p["net_bpp"]["mean"] for p in temps],
-                   [p["delta_e00_mean"]["mean"] for p in temps], "^-", color="tab:green",
-                   label="at capacity, temperature T")
-        for p in temps:
-            ax_de.annotate(f"T={p['temperature']}",
-                           (p["net_bpp"]["mean"], p["delta_e00_mean"]["mean"]),
-                           textcoords="offset points", xytext=(4, 4), fontsize=7)
-        ax_de.legend(fontsize=8)
+    ax_changed.plot(bpp, [100 * p["changed_pixels"]["mean"] for p in points], "o-",
+                    color="tab:orange", label="embed-bits, mean")
+    ax_changed.plot(bpp, [100 * p["changed_pixels"]["max"] for p in points], "o--",
+                    color="tab:orange", alpha=0.5, label="embed-bits, worst image")
+    ax_changed.set(xscale="log", xlabel="net payload (bit/pixel, log scale)",
+                   ylabel="pixels changed (%)", title="Share of pixels changed vs payload")
+    ax_changed.set_ylim(0, 100)
+    ax_changed.legend(fontsize=8)
+    ax_de.plot(bpp, [p["delta_e00_mean"]["mean"] for p in points], "o-", color="tab:red",
+               label="embed-bits, mean over images")
     ax_de.set_ylim(bottom=0)
-    ax_de.set(xlabel="net payload (bit/pixel)", ylabel="mean CIEDE2000",
-              title="colour difference vs payload (lower is better)")
+    ax_de.set(xscale="log", xlabel="net payload (bit/pixel, log scale)",
+              ylabel="mean CIEDE2000 (cover vs stego)",
+              title="Colour difference vs payload (lower is better)")
+    ax_de.legend(fontsize=8)
+    for ax in (ax_psnr, ax_changed, ax_de):
+        ax.annotate("last point: each cover's measured capacity (full re-synthesis)",
+                    (0.02, 0.02), xycoords="axes fraction", fontsize=7, color="dimgrey")
     fig.tight_layout()
     fig.savefig(out, dpi=110)
     plt.close(fig)
@@ -184,7 +185,7 @@ def main(argv: list[str]) -> None:
     data = Path(argv[argv.index("--data") + 1]) if "--data" in argv else Path(
         "../shared/data/train")
     training_curves(RESULTS / "training-curves.png")
-    rd = RESULTS / "rate-distortion" / "heldout-256.json"
+    rd = RESULTS / "rate-distortion" / "heldout-package-256.json"
     if rd.exists():
         rate_distortion(rd, RESULTS / "rate-distortion.png")
     analysis = RESULTS / "steganalysis" / "heldout-256.json"
