@@ -6,8 +6,9 @@ set -euo pipefail
 data=${1:-../shared/data/train}
 stegnet eval hide --covers "$data" --held-out --size 512
 stegnet eval hide --covers "$data" --held-out --size 512 --latent gaussian
-stegnet eval bits --covers "$data" --held-out --size 512
-stegnet eval rate-distortion --covers "$data" --held-out --size 256
+stegnet eval bits --covers "$data" --held-out --size 512  # format 1 numbers: see results/README.md
+stegnet eval bits --covers "$data" --held-out --split package --size 256 --limit 16
+stegnet eval rate-distortion --covers "$data" --held-out --split package --size 256 --limit 24
 stegnet eval robustness --covers "$data" --held-out --size 256 --limit 10
 # Steganalysis: build the cover / stego set (train + held-out splits, ~1 h on 2 cores),
 # train one CNN detector per method on its train split, then evaluate everything.
@@ -18,6 +19,10 @@ for method in hide bits-full bits-half lsb-full lsb-half; do
 done
 stegnet eval analyze --covers "$data" --set runs/stegdata
 stegnet eval analyze --covers "$data" --set runs/stegdata-512 --size 512 --limit 30 --jobs 2
+# Detection vs payload (issue 10): LSB matching, HILL, S-UNIWARD, embed-bits; RS, SPA and two
+# CNNs per method; package split; resumable (run again to continue). See its --help.
+python -m stegnet.train.detstudy --data "$data" --work runs/detstudy \
+  --out results/detection-vs-payload
 stegnet bench --sizes 256,512,1024,2048 --large --startup --json > results/bench-cpu.json
 python -m stegnet.plots --data "$data"
 python -m stegnet.cards readme
