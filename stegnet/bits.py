@@ -2,10 +2,22 @@
 
 Images are numpy arrays HxWx3 uint8. Pipeline (see :mod:`stegnet.models.cinn`)::
 
-    payload --container.pack--> n bits --signs--> z = sign * T * |e|, e ~ N(0, 1)
+    payload --container.pack--> (positions, frame bits) --signs at those latents--> z
     z, cover --ColourFlow (reverse)--> stego colour --Lab->RGB--> 8-bit stego
 
     stego --RGB->Lab--ColourFlow (forward)--> z_hat --sign--> bits --unpack--> payload
+
+Two ways to set z (``mode``):
+
+* ``sparse`` (cover-preserving, the default for frames of at most
+  :data:`SPARSE_MAX_FRACTION` of the channel): z starts as the cover's own latents z_c; a
+  frame latent whose sign disagrees is moved across zero (to at least
+  :data:`SPARSE_MARGIN`); only the 2x2 pixel blocks of moved latents are replaced, every
+  other pixel stays the cover's. Measured on 24 held-out 256 px photos (results/
+  rate-distortion): 0.01 bit/pixel at 57.7 dB mean PSNR with ~8% of pixels changed.
+* ``full`` (re-synthesis): z = sign * T * |e|, e ~ N(0, 1), everywhere (random signs
+  where the frame puts nothing), i.e. all colour detail is redrawn; this is what reaches
+  the measured capacity (~0.55 bit/pixel, ~38 dB).
 
 One latent (one channel bit) per colour-detail coefficient: 6 per 2x2 pixel block,
 i.e. 1.5 raw bits per pixel. The last row/column of an odd-sized cover is
@@ -13,10 +25,11 @@ copied unchanged and carries nothing. Images larger than :data:`TILE` are
 processed in overlapping tiles (bounded memory); the few latents near seams that
 the tiles disagree on are fixed by the refinement below or by the error correction.
 
-Embedder-side refinement: the magnitudes ``|e|`` carry no information, so after
-writing the 8-bit stego the embedder runs the extractor itself and, for every
-latent whose sign did not survive rounding, redraws its magnitude as
-``max(|e|, |e'|)`` with a fresh half-normal draw ``e'``, then synthesises again
+Embedder-side refinement (:func:`_refine`, both modes): the magnitudes carry no
+information, so after writing the 8-bit stego the embedder runs the extractor itself
+and pushes every frame latent whose sign did not survive rounding (sparse: ``|z| +
+SPARSE_STEP``; full: magnitude redrawn as ``max(|e|, |e'|)`` with a fresh half-normal
+draw ``e'``), then synthesises again (full mode
 (measured on a held-out photo: raw BER 3.5% -> 1.2% after 5 rounds, at a cost of
 ~1.8 dB PSNR; growing magnitudes faster made both worse through gamut clipping).
 It stops once the extractor's own computation decodes the payload even without
@@ -245,6 +258,36 @@ def _split_even(cover: np.ndarray) -> tuple[np.ndarray, int, int]:
     return np.ascontiguousarray(cover[:even_h, :even_w]), even_h, even_w
 
 
+def _refine(make_stego: Callable[[], np.ndarray], push: Callable[[np.ndarray], None],
+            positions: np.ndarray, target: np.ndarray, payload: bytes, key: bytes | None,
+            model, device: str, rounds: int, progress, min_rounds: int
+            ) -> tuple[int, np.ndarray, bool]:
+    """The refinement loop shared by both modes: -> (raw errors, 8-bit stego, decodable).
+
+    Each round ``make_stego()`` gives the current 8-bit stego (even size); the extractor's
+    own computation is run on it, and ``push(wrong)`` is told which frame bits read wrong.
+    Stops as soon as the payload decodes WITHOUT the reliability hints extraction will have
+    (a safety margin), after at least ``min_rounds`` rounds; otherwise the round with the
+    fewest errors is kept and checked once more with the hints.
+    """
+    best: tuple[int, np.ndarray] | None = None
+    for round_index in range(rounds + 1):
+        stego_even = make_stego()
+        latent = _analyse(model, stego_even, device).reshape(-1)
+        wrong = np.sign(latent[positions]) != target
+        errors = int(wrong.sum())
+        if best is None or errors < best[0]:
+            best = (errors, stego_even)
+        if progress is not None:
+            progress(round_index + 1, rounds + 1)
+        if round_index >= min_rounds and _decodes(latent, payload, key, reliable=False):
+            return errors, stego_even, True
+        push(wrong)
+    assert best is not None
+    final = _analyse(model, best[1], device).reshape(-1)
+    return best[0], best[1], _decodes(final, payload, key, reliable=True)
+
+
 def _embed_sparse(cover: np.ndarray, payload: bytes, key: bytes | None, model, device: str,
                   nsym: int, rounds: int, progress) -> EmbedReport:
     """Cover-preserving embedding with one error-correction strength.
@@ -266,35 +309,25 @@ def _embed_sparse(cover: np.ndarray, payload: bytes, key: bytes | None, model, d
     disagree = np.sign(cover_latent[positions]) != target
     moved = positions[disagree]
     latent_in[moved] = target[disagree] * np.maximum(np.abs(cover_latent[moved]), SPARSE_MARGIN)
-    best: tuple[int, np.ndarray] | None = None
-    decodable = False
-    for round_index in range(rounds + 1):
+
+    def make_stego() -> np.ndarray:
         changed = (latent_in != cover_latent).reshape(shape).any(axis=0)
         stego_even = cover_even.copy()
         if changed.any():
             synth = _synthesise(model, cover_even, latent_in.reshape(shape), device)
             block = np.repeat(np.repeat(changed, 2, axis=0), 2, axis=1)
             stego_even[block] = synth[block]
-        latent = _analyse(model, stego_even, device).reshape(-1)
-        wrong = np.sign(latent[positions]) != target
-        errors = int(wrong.sum())
-        if best is None or errors < best[0]:
-            best = (errors, stego_even)
-        if progress is not None:
-            progress(round_index + 1, rounds + 1)
-        if _decodes(latent, payload, key, reliable=False):
-            best, decodable = (errors, stego_even), True
-            break
-        push = positions[wrong]
-        grown = np.maximum(np.abs(latent_in[push]), SPARSE_MARGIN) + SPARSE_STEP
-        latent_in[push] = target[wrong] * np.minimum(grown, SPARSE_MAX_MAGNITUDE)
-    assert best is not None
-    if not decodable:
-        final = _analyse(model, best[1], device).reshape(-1)
-        decodable = _decodes(final, payload, key, reliable=True)
+        return stego_even
+
+    def push(wrong: np.ndarray) -> None:
+        grown = np.maximum(np.abs(latent_in[positions[wrong]]), SPARSE_MARGIN) + SPARSE_STEP
+        latent_in[positions[wrong]] = target[wrong] * np.minimum(grown, SPARSE_MAX_MAGNITUDE)
+
+    errors, stego_even, decodable = _refine(make_stego, push, positions, target, payload, key,
+                                            model, device, rounds, progress, 0)
     stego = cover.copy()
-    stego[:even_h, :even_w] = best[1]
-    return EmbedReport(stego=stego, channel_bits=len(positions), raw_bit_errors=best[0],
+    stego[:even_h, :even_w] = stego_even
+    return EmbedReport(stego=stego, channel_bits=len(positions), raw_bit_errors=errors,
                        nsym=nsym, decodable=decodable, temperature=0.0, mode="sparse",
                        latents=cover_latent.size)
 
@@ -312,32 +345,19 @@ def _embed_full(cover: np.ndarray, payload: bytes, key: bytes | None, model, dev
     target = frame_bits.astype(np.float32) * 2 - 1
     signs[positions] = target
     magnitude = temperature * np.abs(rng.standard_normal(n_bits)).astype(np.float32)
-    best: tuple[int, np.ndarray] | None = None
-    decodable = False
-    for round_index in range(rounds + 1):
-        stego_even = _synthesise(model, cover_even, (signs * magnitude).reshape(shape), device)
-        latent = _analyse(model, stego_even, device).reshape(-1)
-        wrong = np.sign(latent[positions]) != target
-        errors = int(wrong.sum())
-        if best is None or errors < best[0]:
-            best = (errors, stego_even)
-        if progress is not None:
-            progress(round_index + 1, rounds + 1)
-        # Stop as soon as the extractor's own computation decodes the payload WITHOUT the
-        # reliability hints it will have (a safety margin), after at least MIN_ROUNDS.
-        if round_index >= MIN_ROUNDS and _decodes(latent, payload, key, reliable=False):
-            best, decodable = (errors, stego_even), True
-            break
-        push = positions[wrong]
-        redraw = temperature * np.abs(rng.standard_normal(errors)).astype(np.float32)
-        magnitude[push] = np.maximum(magnitude[push], redraw)
-    assert best is not None
-    if not decodable:
-        final = _analyse(model, best[1], device).reshape(-1)
-        decodable = _decodes(final, payload, key, reliable=True)
+
+    def make_stego() -> np.ndarray:
+        return _synthesise(model, cover_even, (signs * magnitude).reshape(shape), device)
+
+    def push(wrong: np.ndarray) -> None:
+        redraw = temperature * np.abs(rng.standard_normal(int(wrong.sum()))).astype(np.float32)
+        magnitude[positions[wrong]] = np.maximum(magnitude[positions[wrong]], redraw)
+
+    errors, stego_even, decodable = _refine(make_stego, push, positions, target, payload, key,
+                                            model, device, rounds, progress, MIN_ROUNDS)
     stego = cover.copy()
-    stego[:even_h, :even_w] = best[1]
-    return EmbedReport(stego=stego, channel_bits=len(positions), raw_bit_errors=best[0],
+    stego[:even_h, :even_w] = stego_even
+    return EmbedReport(stego=stego, channel_bits=len(positions), raw_bit_errors=errors,
                        nsym=nsym, decodable=decodable, temperature=temperature, mode="full",
                        latents=n_bits)
 
