@@ -120,7 +120,7 @@ def logits_of(model: StegDetector, images: np.ndarray, chunk: int = 16) -> np.nd
 
 def scores(clean_logits: np.ndarray, stego_logits: np.ndarray) -> dict[str, float]:
     """AUC, accuracy at the trained threshold (logit 0) and best-threshold accuracy."""
-    from stegnet.evaluate import detection_scores
+    from stegnet.detection_stats import detection_scores
 
     best = detection_scores(list(clean_logits), list(stego_logits))
     correct = (clean_logits <= 0).sum() + (stego_logits > 0).sum()

@@ -251,7 +251,7 @@ def train(cfg: MixedTrainConfig, minutes: float | None = None, progress=None) ->
 
     ``minutes``: the training budget in all, summed over resumed runs.
     """
-    from stegnet.evaluate import detection_scores
+    from stegnet.detection_stats import detection_scores
 
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)

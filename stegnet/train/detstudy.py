@@ -173,7 +173,12 @@ def score(train_clean: list[float], train_stego: list[float], held_clean: list[f
 
     ``fixed_threshold`` (CNN logits: 0) adds ``accuracy_fixed`` at that threshold.
     """
-    from stegnet.evaluate import accuracy_at, best_threshold, detection_scores, wilson_interval
+    from stegnet.detection_stats import (
+        accuracy_at,
+        best_threshold,
+        detection_scores,
+        wilson_interval,
+    )
 
     decisions = len(held_clean) + len(held_stego)
     threshold = best_threshold(train_clean, train_stego) if train_clean else 0.0
