@@ -215,13 +215,14 @@ def embed(
     if mode in ("full", "auto"):
         plans += [("full", temp) for temp in _temperatures(temperature)]
     report = None
+    cover_latent = cover_latents(cover, model, device) if plans[0][0] == "sparse" else None
     for how, temp in plans:
         for nsym in sparse_fitting if how == "sparse" else fitting:
             # Full-mode magnitudes are random: a borderline cover may pass on another attempt.
             for _attempt in range(ATTEMPTS if how == "full" else 1):
                 if how == "sparse":
                     report = _embed_sparse(cover, payload, key, model, device, nsym,
-                                           SPARSE_ROUNDS, progress)
+                                           SPARSE_ROUNDS, progress, cover_latent)
                 else:
                     report = _embed_full(cover, payload, key, model, device, nsym, rounds,
                                          progress, temp)
@@ -270,26 +271,26 @@ def _refine(make_stego: Callable[[], np.ndarray], push: Callable[[np.ndarray], N
     (a safety margin), after at least ``min_rounds`` rounds; otherwise the round with the
     fewest errors is kept and checked once more with the hints.
     """
-    best: tuple[int, np.ndarray] | None = None
+    best: tuple[int, np.ndarray, np.ndarray] | None = None
     for round_index in range(rounds + 1):
         stego_even = make_stego()
         latent = _analyse(model, stego_even, device).reshape(-1)
         wrong = np.sign(latent[positions]) != target
         errors = int(wrong.sum())
         if best is None or errors < best[0]:
-            best = (errors, stego_even)
+            best = (errors, stego_even, latent)
         if progress is not None:
             progress(round_index + 1, rounds + 1)
         if round_index >= min_rounds and _decodes(latent, payload, key, reliable=False):
             return errors, stego_even, True
         push(wrong)
     assert best is not None
-    final = _analyse(model, best[1], device).reshape(-1)
-    return best[0], best[1], _decodes(final, payload, key, reliable=True)
+    return best[0], best[1], _decodes(best[2], payload, key, reliable=True)
 
 
 def _embed_sparse(cover: np.ndarray, payload: bytes, key: bytes | None, model, device: str,
-                  nsym: int, rounds: int, progress) -> EmbedReport:
+                  nsym: int, rounds: int, progress,
+                  cover_latent: np.ndarray | None = None) -> EmbedReport:
     """Cover-preserving embedding with one error-correction strength.
 
     The cover's own latents ``z_c`` are kept everywhere except where a frame bit disagrees
@@ -298,13 +299,16 @@ def _embed_sparse(cover: np.ndarray, payload: bytes, key: bytes | None, model, d
     pixel stays the cover's. Then, for up to ``rounds`` rounds, the extractor's own
     computation is run on the 8-bit stego and every frame latent that reads wrong is pushed
     further (``|z| + SPARSE_STEP``, at most ``SPARSE_MAX_MAGNITUDE``), until the payload
-    decodes without reliability hints (a safety margin).
+    decodes without reliability hints (a safety margin). ``cover_latent`` (flat z_c) may
+    be passed in when the caller already has it (one flow pass per error-correction level
+    saved).
     """
     cover_even, even_h, even_w = _split_even(cover)
     shape = latent_shape(even_h, even_w)
     positions, frame_bits = container.pack(payload, channel_bits(even_h, even_w), key, nsym)
     target = frame_bits.astype(np.float32) * 2 - 1
-    cover_latent = _analyse(model, cover_even, device).reshape(-1)
+    if cover_latent is None:
+        cover_latent = cover_latents(cover, model, device)
     latent_in = cover_latent.copy()
     disagree = np.sign(cover_latent[positions]) != target
     moved = positions[disagree]
@@ -330,6 +334,11 @@ def _embed_sparse(cover: np.ndarray, payload: bytes, key: bytes | None, model, d
     return EmbedReport(stego=stego, channel_bits=len(positions), raw_bit_errors=errors,
                        nsym=nsym, decodable=decodable, temperature=0.0, mode="sparse",
                        latents=cover_latent.size)
+
+
+def cover_latents(cover: np.ndarray, model, device: str) -> np.ndarray:
+    """The cover's own latents z_c, flat (6 * H/2 * W/2,), as the extractor computes them."""
+    return _analyse(model, _split_even(cover)[0], device).reshape(-1)
 
 
 def _embed_full(cover: np.ndarray, payload: bytes, key: bytes | None, model, device: str,
@@ -384,12 +393,13 @@ def measured_capacity(cover: np.ndarray, keyed: bool, model=None,
     # Hard covers (large saturated or flat areas): the largest of a few smaller payloads
     # that a sparse trial embedding carries.
     nominal = capacity(height, width, keyed, nsym_ladder(ecc_nsym(model_name))[-1])
+    cover_latent = cover_latents(cover, model, device)
     for size in (nominal // 4, nominal // 16, nominal // 64):
         for nsym in SPARSE_NSYM:
             if container.needed_bits(size, keyed, nsym) > channel_bits(height, width):
                 continue
             trial = _embed_sparse(cover, _secrets.token_bytes(size), key, model, device, nsym,
-                                  SPARSE_ROUNDS, None)
+                                  SPARSE_ROUNDS, None, cover_latent)
             if trial.decodable:
                 return size
     return 0
