@@ -15,14 +15,14 @@ stegnet eval robustness --covers "$data" --held-out --size 256 --limit 10
 stegnet eval analyze --covers "$data" --set runs/stegdata --jobs 2 --detectors none
 for method in hide bits-full bits-half lsb-full lsb-half; do
   stegnet train detector --method "$method" --set runs/stegdata --out "runs/detect-$method"
-  python -m stegnet.train.detector --publish --data runs/stegdata --out "runs/detect-$method"
+  python -m stegnet_research.train.detector --publish --data runs/stegdata --out "runs/detect-$method"
 done
 stegnet eval analyze --covers "$data" --set runs/stegdata
 stegnet eval analyze --covers "$data" --set runs/stegdata-512 --size 512 --limit 30 --jobs 2
 # Detection vs payload (issue 10): LSB matching, HILL, S-UNIWARD, embed-bits; RS, SPA and two
 # CNNs per method; package split; resumable (run again to continue). See its --help.
-python -m stegnet.train.detstudy --data "$data" --work runs/detstudy \
+python -m stegnet_research.detstudy --data "$data" --work runs/detstudy \
   --out results/detection-vs-payload
 stegnet bench --sizes 256,512,1024,2048 --large --startup --json > results/bench-cpu.json
-python -m stegnet.plots --data "$data"
-python -m stegnet.cards readme
+python -m stegnet_research.plots --data "$data"
+python -m stegnet_research.cards readme

@@ -24,14 +24,11 @@ Three detectors of LSB-style embedding, each applied per colour channel of an
 
 Learned detectors (:func:`learned`): the CNN steganalysers shipped in
 ``weights/detectors/xunet-<method>.safetensors`` (:mod:`stegnet.models.detector`,
-trained by :mod:`stegnet.train.detector` on our own cover / stego pairs), one per
+trained by :mod:`stegnet_research.train.detector` on our own cover / stego pairs), one per
 embedding method; each gives the probability that the image is a stego of that method.
 """
 
 from __future__ import annotations
-
-from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
@@ -180,25 +177,12 @@ def analyze(image: np.ndarray) -> dict[str, float]:
             "rs_rate": rs_analysis(image), "spa_rate": sample_pairs(image)}
 
 
-def detectors_dir() -> Path:
-    """Folder of the shipped learned detectors (``weights/detectors``)."""
-    from stegnet.zoo import weights_dir
-
-    return weights_dir() / "detectors"
-
-
-@lru_cache(maxsize=1)
 def _learned_models() -> tuple:
-    from stegnet.models.detector import DetectorConfig, StegDetector
-    from stegnet.zoo import read_weights
+    """(method, module) of every shipped ``xunet-*`` detector of the zoo."""
+    from stegnet.zoo import list_models, load
 
-    models = []
-    for path in sorted(detectors_dir().glob("xunet-*.safetensors")):
-        state, _, config = read_weights(path)
-        model = StegDetector(DetectorConfig(**config))
-        model.load_state_dict(state)
-        models.append((path.stem.removeprefix("xunet-"), model.eval()))
-    return tuple(models)
+    return tuple((info.name.removeprefix("xunet-"), load("detect", info.name).module)
+                 for info in list_models("detect") if info.name.startswith("xunet-"))
 
 
 def learned(image: np.ndarray) -> dict[str, float]:

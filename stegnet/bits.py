@@ -52,6 +52,7 @@ from __future__ import annotations
 import secrets as _secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -60,6 +61,9 @@ from stegnet.imageio import require_min_side
 from stegnet.payload import container
 from stegnet.tensors import image_to_tensor, tensor_to_image
 from stegnet.tiling import tile_boxes
+
+if TYPE_CHECKING:
+    from stegnet.zoo import LoadedModel
 
 MIN_COVER_SIDE = 32
 REFINE_ROUNDS = 6  # at most; embedding stops once the payload provably decodes
@@ -107,11 +111,16 @@ def channel_bits(height: int, width: int) -> int:
     return channels * rows * cols
 
 
-def ecc_nsym(model_name: str | None = None) -> int:
-    """Base Reed-Solomon parity bytes per codeword for a model (from its card)."""
-    from stegnet.zoo import get_model_info
+def ecc_nsym(model: LoadedModel) -> int:
+    """Base Reed-Solomon parity bytes per codeword of a loaded model (from its card)."""
+    return int(model.card.get("ecc_nsym", container.DEFAULT_NSYM))
 
-    return int(get_model_info("bits", model_name).card.get("ecc_nsym", container.DEFAULT_NSYM))
+
+def _resolve(model: LoadedModel | None) -> LoadedModel:
+    """``model``, or the default shipped colour flow on the CPU."""
+    from stegnet.zoo import load
+
+    return model if model is not None else load("bits")
 
 
 def nsym_ladder(base: int) -> tuple[int, ...]:
@@ -133,10 +142,12 @@ def _half_res_tiles(height: int, width: int):
     return tile_boxes(height // 2, width // 2, TILE // 2, MARGIN // 2)
 
 
-def _analyse(model, image: np.ndarray, device: str) -> np.ndarray:
-    """8-bit image (even size) -> latent (6, h, w) float32, tile by tile for large images."""
+def analyse(model: LoadedModel, image: np.ndarray) -> np.ndarray:
+    """8-bit image HxWx3 (even size) -> latent (6, H/2, W/2) float32, ~N(0, 1) for a
+    natural photo; computed tile by tile for large images (what extraction reads)."""
     import torch
 
+    device, flow = model.device, model.module
     height, width = image.shape[:2]
     latent = np.empty(latent_shape(height, width), dtype=np.float32)
     for (top, left, bottom, right), (i_top, i_left, i_bottom, i_right) in _half_res_tiles(
@@ -144,17 +155,18 @@ def _analyse(model, image: np.ndarray, device: str) -> np.ndarray:
     ):
         tile = image[2 * top : 2 * bottom, 2 * left : 2 * right]
         with torch.inference_mode():
-            z = model.analyse(image_to_tensor(tile, device))[0].float().cpu().numpy()
+            z = flow.analyse(image_to_tensor(tile, device))[0].float().cpu().numpy()
         latent[:, i_top:i_bottom, i_left:i_right] = z[
             :, i_top - top : i_bottom - top, i_left - left : i_right - left
         ]
     return latent
 
 
-def _synthesise(model, cover: np.ndarray, z: np.ndarray, device: str) -> np.ndarray:
+def _synthesise(model: LoadedModel, cover: np.ndarray, z: np.ndarray) -> np.ndarray:
     """8-bit cover (even size) + latent (6, h, w) -> 8-bit stego, tile by tile."""
     import torch
 
+    device, flow = model.device, model.module
     height, width = cover.shape[:2]
     stego = np.empty_like(cover)
     for (top, left, bottom, right), (i_top, i_left, i_bottom, i_right) in _half_res_tiles(
@@ -163,7 +175,7 @@ def _synthesise(model, cover: np.ndarray, z: np.ndarray, device: str) -> np.ndar
         tile = cover[2 * top : 2 * bottom, 2 * left : 2 * right]
         with torch.inference_mode():
             latent = torch.from_numpy(np.ascontiguousarray(z[:, top:bottom, left:right]))
-            out = model.synthesise(image_to_tensor(tile, device), latent.to(device).unsqueeze(0))
+            out = flow.synthesise(image_to_tensor(tile, device), latent.to(device).unsqueeze(0))
         out = tensor_to_image(out)
         stego[2 * i_top : 2 * i_bottom, 2 * i_left : 2 * i_right] = out[
             2 * (i_top - top) : 2 * (i_bottom - top), 2 * (i_left - left) : 2 * (i_right - left)
@@ -175,9 +187,8 @@ def embed(
     cover: np.ndarray,
     payload: bytes,
     key: bytes | None = None,
-    model=None,
-    model_name: str | None = None,
-    device: str = "cpu",
+    model: LoadedModel | None = None,
+    *,
     rounds: int = REFINE_ROUNDS,
     progress: Callable[[int, int], None] | None = None,
     temperature: float = DEFAULT_TEMPERATURE,
@@ -192,20 +203,20 @@ def embed(
     the payload decode. Tries the error-correction strengths of :func:`nsym_ladder`, weakest
     first, among those the payload fits in. Raises PayloadTooLarge if it fits none, and
     StegnetError if the cover cannot carry it reliably even with the strongest that fits.
+    ``model``: a loaded colour flow (:func:`stegnet.zoo.load`), by default the shipped one
+    on the CPU; its card gives the error-correction ladder.
     """
-    from stegnet.zoo import load_model
-
     require_min_side(cover, MIN_COVER_SIDE, "cover")
     check_temperature(temperature)
     check_mode(mode)
     height, width = cover.shape[:2]
     n_bits = channel_bits(height, width)
     keyed = key is not None
-    ladder = nsym_ladder(ecc_nsym(model_name))
+    model = _resolve(model)
+    ladder = nsym_ladder(ecc_nsym(model))
     fitting = [n for n in ladder if len(payload) <= container.capacity_bytes(n_bits, keyed, n)]
     if not fitting:
         container.pack(payload, n_bits, key, ladder[0])  # raises PayloadTooLarge, says capacity
-    model = model if model is not None else load_model("bits", model_name, device)
     sparse_fitting = [n for n in SPARSE_NSYM
                       if container.needed_bits(len(payload), keyed, n) <= n_bits]
     fraction = container.needed_bits(len(payload), keyed, SPARSE_NSYM[0]) / n_bits
@@ -215,16 +226,16 @@ def embed(
     if mode in ("full", "auto"):
         plans += [("full", temp) for temp in _temperatures(temperature)]
     report = None
-    cover_latent = cover_latents(cover, model, device) if plans[0][0] == "sparse" else None
+    cover_latent = cover_latents(cover, model) if plans[0][0] == "sparse" else None
     for how, temp in plans:
         for nsym in sparse_fitting if how == "sparse" else fitting:
             # Full-mode magnitudes are random: a borderline cover may pass on another attempt.
             for _attempt in range(ATTEMPTS if how == "full" else 1):
                 if how == "sparse":
-                    report = _embed_sparse(cover, payload, key, model, device, nsym,
+                    report = _embed_sparse(cover, payload, key, model, nsym,
                                            SPARSE_ROUNDS, progress, cover_latent)
                 else:
-                    report = _embed_full(cover, payload, key, model, device, nsym, rounds,
+                    report = _embed_full(cover, payload, key, model, nsym, rounds,
                                          progress, temp)
                 if report.decodable:
                     return report
@@ -261,7 +272,7 @@ def _split_even(cover: np.ndarray) -> tuple[np.ndarray, int, int]:
 
 def _refine(make_stego: Callable[[], np.ndarray], push: Callable[[np.ndarray], None],
             positions: np.ndarray, target: np.ndarray, payload: bytes, key: bytes | None,
-            model, device: str, rounds: int, progress, min_rounds: int
+            model: LoadedModel, rounds: int, progress, min_rounds: int
             ) -> tuple[int, np.ndarray, bool]:
     """The refinement loop shared by both modes: -> (raw errors, 8-bit stego, decodable).
 
@@ -274,7 +285,7 @@ def _refine(make_stego: Callable[[], np.ndarray], push: Callable[[np.ndarray], N
     best: tuple[int, np.ndarray, np.ndarray] | None = None
     for round_index in range(rounds + 1):
         stego_even = make_stego()
-        latent = _analyse(model, stego_even, device).reshape(-1)
+        latent = analyse(model, stego_even).reshape(-1)
         wrong = np.sign(latent[positions]) != target
         errors = int(wrong.sum())
         if best is None or errors < best[0]:
@@ -288,7 +299,7 @@ def _refine(make_stego: Callable[[], np.ndarray], push: Callable[[np.ndarray], N
     return best[0], best[1], _decodes(best[2], payload, key, reliable=True)
 
 
-def _embed_sparse(cover: np.ndarray, payload: bytes, key: bytes | None, model, device: str,
+def _embed_sparse(cover: np.ndarray, payload: bytes, key: bytes | None, model: LoadedModel,
                   nsym: int, rounds: int, progress,
                   cover_latent: np.ndarray | None = None) -> EmbedReport:
     """Cover-preserving embedding with one error-correction strength.
@@ -308,7 +319,7 @@ def _embed_sparse(cover: np.ndarray, payload: bytes, key: bytes | None, model, d
     positions, frame_bits = container.pack(payload, channel_bits(even_h, even_w), key, nsym)
     target = frame_bits.astype(np.float32) * 2 - 1
     if cover_latent is None:
-        cover_latent = cover_latents(cover, model, device)
+        cover_latent = cover_latents(cover, model)
     latent_in = cover_latent.copy()
     disagree = np.sign(cover_latent[positions]) != target
     moved = positions[disagree]
@@ -318,7 +329,7 @@ def _embed_sparse(cover: np.ndarray, payload: bytes, key: bytes | None, model, d
         changed = (latent_in != cover_latent).reshape(shape).any(axis=0)
         stego_even = cover_even.copy()
         if changed.any():
-            synth = _synthesise(model, cover_even, latent_in.reshape(shape), device)
+            synth = _synthesise(model, cover_even, latent_in.reshape(shape))
             block = np.repeat(np.repeat(changed, 2, axis=0), 2, axis=1)
             stego_even[block] = synth[block]
         return stego_even
@@ -328,7 +339,7 @@ def _embed_sparse(cover: np.ndarray, payload: bytes, key: bytes | None, model, d
         latent_in[positions[wrong]] = target[wrong] * np.minimum(grown, SPARSE_MAX_MAGNITUDE)
 
     errors, stego_even, decodable = _refine(make_stego, push, positions, target, payload, key,
-                                            model, device, rounds, progress, 0)
+                                            model, rounds, progress, 0)
     stego = cover.copy()
     stego[:even_h, :even_w] = stego_even
     return EmbedReport(stego=stego, channel_bits=len(positions), raw_bit_errors=errors,
@@ -336,12 +347,12 @@ def _embed_sparse(cover: np.ndarray, payload: bytes, key: bytes | None, model, d
                        latents=cover_latent.size)
 
 
-def cover_latents(cover: np.ndarray, model, device: str) -> np.ndarray:
+def cover_latents(cover: np.ndarray, model: LoadedModel) -> np.ndarray:
     """The cover's own latents z_c, flat (6 * H/2 * W/2,), as the extractor computes them."""
-    return _analyse(model, _split_even(cover)[0], device).reshape(-1)
+    return analyse(model, _split_even(cover)[0]).reshape(-1)
 
 
-def _embed_full(cover: np.ndarray, payload: bytes, key: bytes | None, model, device: str,
+def _embed_full(cover: np.ndarray, payload: bytes, key: bytes | None, model: LoadedModel,
                 nsym: int, rounds: int, progress,
                 temperature: float = DEFAULT_TEMPERATURE) -> EmbedReport:
     """Full re-synthesis with one error-correction strength (see the module docstring)."""
@@ -356,14 +367,14 @@ def _embed_full(cover: np.ndarray, payload: bytes, key: bytes | None, model, dev
     magnitude = temperature * np.abs(rng.standard_normal(n_bits)).astype(np.float32)
 
     def make_stego() -> np.ndarray:
-        return _synthesise(model, cover_even, (signs * magnitude).reshape(shape), device)
+        return _synthesise(model, cover_even, (signs * magnitude).reshape(shape))
 
     def push(wrong: np.ndarray) -> None:
         redraw = temperature * np.abs(rng.standard_normal(int(wrong.sum()))).astype(np.float32)
         magnitude[positions[wrong]] = np.maximum(magnitude[positions[wrong]], redraw)
 
     errors, stego_even, decodable = _refine(make_stego, push, positions, target, payload, key,
-                                            model, device, rounds, progress, MIN_ROUNDS)
+                                            model, rounds, progress, MIN_ROUNDS)
     stego = cover.copy()
     stego[:even_h, :even_w] = stego_even
     return EmbedReport(stego=stego, channel_bits=len(positions), raw_bit_errors=errors,
@@ -371,34 +382,31 @@ def _embed_full(cover: np.ndarray, payload: bytes, key: bytes | None, model, dev
                        latents=n_bits)
 
 
-def measured_capacity(cover: np.ndarray, keyed: bool, model=None,
-                      model_name: str | None = None, device: str = "cpu",
+def measured_capacity(cover: np.ndarray, keyed: bool, model: LoadedModel | None = None,
                       temperature: float = DEFAULT_TEMPERATURE) -> int:
     """Payload bytes THIS cover carries reliably: the capacity under the weakest error
     correction of :func:`nsym_ladder` with which a trial embedding of a full random
     payload decodes. Costs one to three trial embeddings; if none decodes, the largest of
     1/4, 1/16 and 1/64 of the nominal capacity that a sparse trial carries (0 if none)."""
-    from stegnet.zoo import load_model
-
     height, width = cover.shape[:2]
-    model = model if model is not None else load_model("bits", model_name, device)
+    model = _resolve(model)
     key = _secrets.token_bytes(16) if keyed else None
     for temp in _temperatures(temperature):
-        for nsym in nsym_ladder(ecc_nsym(model_name)):
+        for nsym in nsym_ladder(ecc_nsym(model)):
             size = capacity(height, width, keyed, nsym)
-            trial = _embed_full(cover, _secrets.token_bytes(size), key, model, device, nsym,
+            trial = _embed_full(cover, _secrets.token_bytes(size), key, model, nsym,
                                 REFINE_ROUNDS, None, temp)
             if trial.decodable:
                 return size
     # Hard covers (large saturated or flat areas): the largest of a few smaller payloads
     # that a sparse trial embedding carries.
-    nominal = capacity(height, width, keyed, nsym_ladder(ecc_nsym(model_name))[-1])
-    cover_latent = cover_latents(cover, model, device)
+    nominal = capacity(height, width, keyed, nsym_ladder(ecc_nsym(model))[-1])
+    cover_latent = cover_latents(cover, model)
     for size in (nominal // 4, nominal // 16, nominal // 64):
         for nsym in SPARSE_NSYM:
             if container.needed_bits(size, keyed, nsym) > channel_bits(height, width):
                 continue
-            trial = _embed_sparse(cover, _secrets.token_bytes(size), key, model, device, nsym,
+            trial = _embed_sparse(cover, _secrets.token_bytes(size), key, model, nsym,
                                   SPARSE_ROUNDS, None, cover_latent)
             if trial.decodable:
                 return size
@@ -415,26 +423,17 @@ def _decodes(latent: np.ndarray, payload: bytes, key: bytes | None, reliable: bo
     return recovered == payload
 
 
-def load_model_default(device: str = "cpu"):
-    """The default shipped colour flow (cached)."""
-    from stegnet.zoo import load_model
-
-    return load_model("bits", None, device)
-
-
 def extract(
     stego: np.ndarray,
     key: bytes | None = None,
-    model=None,
-    model_name: str | None = None,
-    device: str = "cpu",
+    model: LoadedModel | None = None,
 ) -> bytes:
-    """Recover the payload; raises PayloadNotFound / WrongKeyOrCorrupted, never returns garbage."""
-    from stegnet.zoo import load_model
+    """Recover the payload; raises PayloadNotFound / WrongKeyOrCorrupted, never returns garbage.
 
+    ``model``: the loaded colour flow the stego was made with (default: the shipped one).
+    """
     require_min_side(stego, MIN_COVER_SIDE, "stego image")
     height, width = stego.shape[:2]
     even = np.ascontiguousarray(stego[: height // 2 * 2, : width // 2 * 2])
-    model = model if model is not None else load_model("bits", model_name, device)
-    latent = _analyse(model, even, device).reshape(-1)
+    latent = analyse(_resolve(model), even).reshape(-1)
     return container.unpack((latent > 0).astype(np.uint8), np.abs(latent), key)

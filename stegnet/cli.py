@@ -845,7 +845,7 @@ def models(json_out: JsonOpt = False) -> None:
 # ---------------------------------------------------------------- eval
 def _eval_samples(covers: Path, held_out: bool, size: int, limit: int | None,
                   split: str = "every10"):
-    from stegnet.evaluate import folder_samples, held_out_samples
+    from stegnet_research.evaluate import folder_samples, held_out_samples
 
     if not covers.is_dir():
         raise UsageError(f"{covers}: not a folder")
@@ -909,8 +909,8 @@ def eval_hide_cmd(
     """Hide/reveal every pair, save as PNG, measure PSNR/SSIM; write JSON."""
     with _errors():
         from stegnet.device import resolve_device
-        from stegnet.evaluate import eval_hide, folder_samples
         from stegnet.zoo import get_model_info, load_model
+        from stegnet_research.evaluate import eval_hide, folder_samples
 
         info = get_model_info("hide", model)
         samples, dataset = _eval_samples(covers, held_out, size, limit, split)
@@ -949,8 +949,8 @@ def eval_bits_cmd(
     """Embed/extract payloads through saved PNGs (keyed and not); write JSON."""
     with _errors():
         from stegnet.device import resolve_device
-        from stegnet.evaluate import eval_bits
         from stegnet.zoo import get_model_info, load_model
+        from stegnet_research.evaluate import eval_bits
 
         info = get_model_info("bits", model)
         samples, dataset = _eval_samples(covers, held_out, size, limit, split)
@@ -987,7 +987,7 @@ def eval_analyze_cmd(
     covers: CoversOpt,
     stegdata: Annotated[
         Path, typer.Option("--set", help="Folder for the cover / stego set (built if missing, "
-                           "resumed if partial; see stegnet.train.stegdata).")
+                           "resumed if partial; see stegnet_research.stegdata).")
     ] = Path("runs/stegdata"),
     size: SizeOpt = 256,
     detectors: Annotated[
@@ -1009,8 +1009,8 @@ def eval_analyze_cmd(
     with _errors():
         from stegnet.analysis import detectors_dir
         from stegnet.device import apply_threads
-        from stegnet.evaluate import eval_steganalysis
-        from stegnet.train.stegdata import build
+        from stegnet_research.evaluate import eval_steganalysis
+        from stegnet_research.stegdata import build
 
         apply_threads()
 
@@ -1043,7 +1043,7 @@ def eval_rate_distortion_cmd(
 ) -> None:
     """embed-bits quality vs payload (0.01-0.4 bit/pixel and capacity), LSB alongside."""
     with _errors():
-        from stegnet.evaluate import eval_rate_distortion
+        from stegnet_research.evaluate import eval_rate_distortion
 
         result = _run_study(eval_rate_distortion, "rate-distortion", covers, held_out, split,
                             size, out, limit, quiet)
@@ -1073,7 +1073,7 @@ def eval_robustness_cmd(
 ) -> None:
     """What survives: PNG re-save, JPEG 95/90/75, resize, noise, crop (both methods)."""
     with _errors():
-        from stegnet.evaluate import eval_robustness
+        from stegnet_research.evaluate import eval_robustness
 
         result = _run_study(eval_robustness, "robustness", covers, held_out, split, size, out,
                             limit, quiet)
@@ -1104,7 +1104,7 @@ MIN_TRAIN_PHOTOS = {"hide": 11, "bits": 2}
 
 def _check_photo_folder(folder: str | Path, min_photos: int) -> None:
     """UsageError unless ``folder`` is a folder with at least ``min_photos`` photos."""
-    from stegnet.train.data import list_photos
+    from stegnet_research.data import list_photos
 
     path = Path(folder)
     if not path.is_dir():
@@ -1130,7 +1130,7 @@ def _train(module: str, config_name: str, options: dict, minutes, quiet: bool) -
 
     from stegnet.device import env_threads
 
-    trainer = importlib.import_module(f"stegnet.train.{module}")
+    trainer = importlib.import_module(f"stegnet_research.train.{module}")
     config_class = getattr(trainer, config_name)
     given = {k: (str(v) if isinstance(v, Path) else v) for k, v in options.items()
              if v is not None}
@@ -1170,7 +1170,7 @@ def train_hide_cmd(
 ) -> None:
     """Train the hiding network; checkpoints and the curve go to OUT.
 
-    Unset options take the recipe of the shipped hinet-s8 (stegnet.train.hide).
+    Unset options take the recipe of the shipped hinet-s8 (stegnet_research.train.hide).
     """
     with _errors():
         _train("hide", "HideTrainConfig",
@@ -1202,7 +1202,7 @@ def train_bits_cmd(
 ) -> None:
     """Train the colour flow for embed-bits; checkpoints and the curve go to OUT.
 
-    Unset options take the recipe of the shipped cinn-s6 (stegnet.train.bits).
+    Unset options take the recipe of the shipped cinn-s6 (stegnet_research.train.bits).
     """
     with _errors():
         _train("bits", "BitsTrainConfig",
@@ -1229,7 +1229,7 @@ def train_detector_cmd(
 ) -> None:
     """Train a CNN steganalyser on the set's train split; checkpoints and curve go to OUT."""
     with _errors():
-        from stegnet.train.stegdata import METHODS
+        from stegnet_research.stegdata import METHODS
 
         if method not in METHODS:
             raise UsageError(f"unknown method '{method}' (known: {', '.join(METHODS)})")
@@ -1262,7 +1262,7 @@ def bench(
     the process's peak so far (sizes run in the given order).
     """
     with _errors():
-        from stegnet.benchmark import isolated_case, run_benchmark, startup_times
+        from stegnet_research.benchmark import isolated_case, run_benchmark, startup_times
 
         echo = None if json_out else print
         rows = run_benchmark([int(s) for s in sizes.split(",") if s.strip()], device,

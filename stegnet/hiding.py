@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
@@ -25,6 +25,16 @@ from stegnet.errors import ModelError
 from stegnet.imageio import require_min_side
 from stegnet.tensors import image_to_tensor, tensor_to_image
 from stegnet.tiling import pad_to_multiple, run_tiled
+
+if TYPE_CHECKING:
+    from stegnet.zoo import LoadedModel
+
+
+def _resolve(model: LoadedModel | None) -> LoadedModel:
+    """``model``, or the default shipped hiding network on the CPU."""
+    from stegnet.zoo import load
+
+    return model if model is not None else load("hide")
 
 MIN_COVER_SIDE = 64
 TILE = 512
@@ -102,8 +112,8 @@ def scramble(canvas: np.ndarray, key: bytes, reverse: bool = False) -> np.ndarra
 def hide(
     cover: np.ndarray,
     secret: np.ndarray,
-    model=None,
-    device: str = "cpu",
+    model: LoadedModel | None = None,
+    *,
     tile: int = TILE,
     progress: Callable[[int, int], None] | None = None,
     key: bytes | None = None,
@@ -111,14 +121,14 @@ def hide(
     """Hide ``secret`` in ``cover``; returns the 8-bit stego (same size as cover).
 
     With ``key`` the fitted secret is scrambled (:func:`scramble`) before hiding, so
-    only ``reveal`` with the same key gives it back.
+    only ``reveal`` with the same key gives it back. ``model``: a loaded hiding network
+    (:func:`stegnet.zoo.load`), by default the shipped one on the CPU.
     """
     import torch
 
-    from stegnet.zoo import load_model
-
     require_min_side(cover, MIN_COVER_SIDE, "cover")
-    model = model if model is not None else load_model("hide", None, device)
+    model = _resolve(model)
+    net, device = model.module, model.device
     height, width = cover.shape[:2]
     fitted = fit_secret(secret, height, width)
     if key is not None:
@@ -128,7 +138,7 @@ def hide(
     def run(tiles: list[np.ndarray]) -> np.ndarray:
         with torch.inference_mode():
             cover_tile, secret_tile = (image_to_tensor(tile, device) for tile in tiles)
-            stego, _ = model.hide(cover_tile, secret_tile)
+            stego, _ = net.hide(cover_tile, secret_tile)
         return tensor_to_image(stego)
 
     stego = run_tiled([cover_even, secret_even], run, tile, MARGIN, progress=progress)
@@ -137,8 +147,8 @@ def hide(
 
 def reveal(
     stego: np.ndarray,
-    model=None,
-    device: str = "cpu",
+    model: LoadedModel | None = None,
+    *,
     tile: int = TILE,
     latent: str = LATENT,
     progress: Callable[[int, int], None] | None = None,
@@ -150,15 +160,14 @@ def reveal(
     """
     import torch
 
-    from stegnet.zoo import load_model
-
     require_min_side(stego, MIN_COVER_SIDE, "stego image")
-    model = model if model is not None else load_model("hide", None, device)
+    model = _resolve(model)
+    net, device = model.module, model.device
     height, width = stego.shape[:2]
 
     def run(tiles: list[np.ndarray]) -> np.ndarray:
         with torch.inference_mode():
-            secret = model.reveal(image_to_tensor(tiles[0], device), latent=latent)
+            secret = net.reveal(image_to_tensor(tiles[0], device), latent=latent)
         return tensor_to_image(secret)
 
     revealed = run_tiled([pad_to_multiple(stego, 2)], run, tile, MARGIN, progress=progress)
@@ -203,21 +212,16 @@ class Detection:
         return {k: (round(v, 6) if isinstance(v, float) else v) for k, v in asdict(self).items()}
 
 
-@lru_cache(maxsize=1)
 def _hide_detector():
     """The shipped hide steganalyser in eval mode (cached); ModelError if it is missing."""
-    from stegnet.analysis import detectors_dir
-    from stegnet.models.detector import DetectorConfig, StegDetector
-    from stegnet.zoo import read_weights
+    from stegnet.zoo import get_model_info, load
 
-    path = detectors_dir() / f"{DETECTOR}.safetensors"
-    if not path.is_file():
-        raise ModelError(f"{path}: the hide detector is missing (reveal --anyway skips the "
-                         f"check)")
-    state, _, config = read_weights(path)
-    model = StegDetector(DetectorConfig(**config))
-    model.load_state_dict(state)
-    return model.eval()
+    try:
+        get_model_info("detect", DETECTOR)
+    except ModelError:
+        raise ModelError(f"the hide detector {DETECTOR} is missing (reveal --anyway skips "
+                         f"the check)") from None
+    return load("detect", DETECTOR).module
 
 
 def _tile_starts(length: int, tile: int) -> list[int]:
@@ -265,8 +269,8 @@ def detector_logit(tiles: list[np.ndarray]) -> float:
     return float(np.mean(logits))
 
 
-def colour_latent_stats(tiles: list[np.ndarray], bits_model=None,
-                        device: str = "cpu") -> tuple[float, float]:
+def colour_latent_stats(tiles: list[np.ndarray],
+                        bits_model: LoadedModel | None = None) -> tuple[float, float]:
     """(tail share, kurtosis) of the latents z the embed-bits colour flow gives for the
     colour detail of ``tiles``: the share of ``|z| > TAIL_LEVEL`` and ``E[z^4] / E[z^2]^2``.
 
@@ -279,15 +283,15 @@ def colour_latent_stats(tiles: list[np.ndarray], bits_model=None,
     """
     import torch
 
-    from stegnet.tensors import image_to_tensor
-    from stegnet.zoo import load_model
+    from stegnet.zoo import load
 
-    model = bits_model if bits_model is not None else load_model("bits", None, device)
+    model = bits_model if bits_model is not None else load("bits")
+    flow, device = model.module, model.device
     second = fourth = 0.0
     tail = count = 0
     with torch.inference_mode():
         for crop in tiles:
-            z = model.analyse(image_to_tensor(crop, device))[0].double().cpu().numpy()
+            z = flow.analyse(image_to_tensor(crop, device))[0].double().cpu().numpy()
             squared = z.reshape(-1) ** 2
             second += float(squared.sum())
             fourth += float((squared**2).sum())
@@ -298,7 +302,7 @@ def colour_latent_stats(tiles: list[np.ndarray], bits_model=None,
     return tail / count, (fourth / count) / (second / count) ** 2
 
 
-def detect(stego: np.ndarray, bits_model=None, device: str = "cpu") -> Detection:
+def detect(stego: np.ndarray, bits_model: LoadedModel | None = None) -> Detection:
     """Does ``stego`` carry an image hidden by :func:`hide`?
 
     Two measured tests must agree: the CNN steganalyser sees embedding noise (this rules
@@ -309,6 +313,6 @@ def detect(stego: np.ndarray, bits_model=None, device: str = "cpu") -> Detection
     """
     tiles = detection_tiles(stego)
     logit = detector_logit(tiles)
-    tail, kurtosis = colour_latent_stats(tiles, bits_model, device)
+    tail, kurtosis = colour_latent_stats(tiles, bits_model)
     heavy = tail > TAIL_THRESHOLD or kurtosis > KURTOSIS_THRESHOLD
     return Detection(bool(logit > CNN_THRESHOLD and heavy), logit, tail, kurtosis)

@@ -1,15 +1,21 @@
-"""Model registry: names -> weight files and their model cards.
+"""The model zoo: shipped weights, their cards, and loading them as one object.
 
-Every shipped model is two files in the weights folder:
+Every shipped model is two files in the weights folder (detectors in ``detectors/``):
 
 * ``<name>.safetensors`` -- the tensors, with metadata ``{"arch": ..., "config": json}``;
-* ``<name>.json`` -- its card: task (``hide`` or ``bits``), architecture, training
-  data and steps, and the metrics measured by ``stegnet eval`` (the same numbers as
-  ``results/``). A human-readable ``<name>.md`` card is generated from it.
+  ``arch`` is a name registered with :func:`stegnet.models.registry.register_model`;
+* ``<name>.json`` -- its card: task (``hide``, ``bits`` or ``detect``), architecture,
+  training data and steps, and the metrics measured by ``stegnet eval`` (the same numbers
+  as ``results/``). A human-readable ``<name>.md`` card is generated from it.
 
-The weights folder is found in this order: ``$STEGNET_WEIGHTS``, the ``weights/``
-folder of a source checkout, ``<sys.prefix>/share/stegnet/weights`` (pip install).
-Nothing is ever downloaded.
+:func:`load` returns a :class:`LoadedModel`: the module (eval mode, on its device) and its
+card together, so everything that depends on the model (e.g. the error-correction
+strength of a ``bits`` model) is read from the one object that was loaded.
+
+The weights folder is found in this order: ``$STEGNET_WEIGHTS``, the ``weights/`` folder
+beside the package (a source checkout or an editable install), ``<sys.prefix>/share/
+stegnet/weights`` (where a wheel installs them). Nothing is ever downloaded. Listing
+models does not import torch.
 """
 
 from __future__ import annotations
@@ -20,12 +26,16 @@ import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from stegnet.errors import ModelError, UnknownModel
 
 if TYPE_CHECKING:  # torch is imported lazily: listing models must not pay for it
     import torch
+
+TASKS = ("hide", "bits", "detect")
+TASK_COMMANDS = {"hide": "hide / reveal", "bits": "embed-bits / extract-bits / capacity",
+                 "detect": "analyze / reveal's check"}
 
 
 def weights_dir() -> Path:
@@ -44,7 +54,7 @@ def weights_dir() -> Path:
 
 @dataclass(frozen=True)
 class ModelInfo:
-    """One registry entry: the card's content plus the weight file path."""
+    """One zoo entry: the card's content plus the weight file path."""
 
     name: str
     task: str
@@ -56,21 +66,40 @@ class ModelInfo:
         return self.card.get("metrics", {})
 
 
-def list_models(task: str | None = None) -> list[ModelInfo]:
-    """Shipped models (optionally only one task), default model first."""
-    folder = weights_dir()
+@dataclass(frozen=True, eq=False)
+class LoadedModel:
+    """A loaded model: ``module`` (eval mode, on ``device``) with its card (``info``)."""
+
+    info: ModelInfo
+    module: Any  # torch.nn.Module
+    device: str
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    @property
+    def card(self) -> dict:
+        return self.info.card
+
+
+def _entries(folder: Path) -> list[ModelInfo]:
     models = []
     for card_path in sorted(folder.glob("*.json")):
         card = json.loads(card_path.read_text())
         weights = folder / f"{card_path.stem}.safetensors"
-        if "task" not in card or not weights.exists():
-            continue
-        if task is None or card["task"] == task:
+        if card.get("task") in TASKS and weights.exists():
             models.append(ModelInfo(card_path.stem, card["task"], card, weights))
-    return sorted(models, key=lambda m: (m.task, not m.card.get("default", False), m.name))
+    return models
 
 
-TASK_COMMANDS = {"hide": "hide / reveal", "bits": "embed-bits / extract-bits / capacity"}
+def list_models(task: str | None = None) -> list[ModelInfo]:
+    """Shipped models (optionally only one task), each task's default model first."""
+    folder = weights_dir()
+    models = _entries(folder) + _entries(folder / "detectors")
+    models = [m for m in models if task is None or m.task == task]
+    return sorted(models, key=lambda m: (TASKS.index(m.task), not m.card.get("default", False),
+                                         m.name))
 
 
 def get_model_info(task: str, name: str | None = None) -> ModelInfo:
@@ -132,27 +161,37 @@ def read_weights(path: str | Path) -> tuple[dict[str, torch.Tensor], str, dict]:
     )
 
 
-@lru_cache(maxsize=8)
-def load_model(task: str, name: str | None = None, device: str = "cpu") -> torch.nn.Module:
-    """Build and load a shipped model in eval mode on ``device`` (cached per process)."""
-    info = get_model_info(task, name)
-    state, arch, config = read_weights(info.path)
-    expected = {"hide": "hinet", "bits": "colour-cinn"}[task]
-    if arch != expected:
-        raise ModelError(f"{info.path}: a '{arch}' model cannot be used for {task}")
+def build_model(arch: str, config: dict) -> torch.nn.Module:
+    """Instantiate a registered architecture (:mod:`stegnet.models.registry`)."""
+    from stegnet.models import registry
+
+    try:
+        return registry.build(arch, config)
+    except KeyError:
+        raise ModelError(f"unknown architecture '{arch}'") from None
+
+
+def architecture_task(arch: str) -> str | None:
+    """The task a registered architecture serves (``hide``, ``bits``, ``detect``)."""
+    from stegnet.models import registry
+
+    entry = registry.architecture(arch)
+    return entry.task if entry is not None else None
+
+
+def load_weights(path: str | Path, task: str | None = None) -> torch.nn.Module:
+    """Build and load any weight file in eval mode on the CPU (ModelError if its
+    architecture is unknown or serves another ``task``)."""
+    state, arch, config = read_weights(path)
+    if task is not None and architecture_task(arch) != task:
+        raise ModelError(f"{path}: a '{arch}' model cannot be used for {task}")
     module = build_model(arch, config)
     module.load_state_dict(state)
-    return module.to(device).eval()
+    return module.eval()
 
 
-def build_model(arch: str, config: dict) -> torch.nn.Module:
-    """Instantiate an architecture by its registry name."""
-    if arch == "hinet":
-        from stegnet.models.hinet import HideNet, HideNetConfig
-
-        return HideNet(HideNetConfig(**config))
-    if arch == "colour-cinn":
-        from stegnet.models.cinn import ColourFlow, ColourFlowConfig
-
-        return ColourFlow(ColourFlowConfig(**config))
-    raise ModelError(f"unknown architecture '{arch}'")
+@lru_cache(maxsize=16)
+def load(task: str, name: str | None = None, device: str = "cpu") -> LoadedModel:
+    """The named (or default) model of ``task`` with its card, on ``device`` (cached)."""
+    info = get_model_info(task, name)
+    return LoadedModel(info, load_weights(info.path, task).to(device), device)

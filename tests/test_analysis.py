@@ -60,7 +60,7 @@ def test_detectors_flag_lsb_at_one_bit_per_pixel() -> None:
 
 
 def test_auc_and_best_accuracy() -> None:
-    from stegnet.evaluate import detection_scores
+    from stegnet_research.evaluate import detection_scores
 
     scores = detection_scores([0.0, 0.1, 0.2], [0.3, 0.4, 0.5])
     assert scores == {"auc": 1.0, "accuracy": 1.0}
@@ -98,7 +98,7 @@ def test_chi_square_sees_full_lsb_replacement_on_photos() -> None:
 
 
 def test_threshold_fitted_on_one_set_applied_to_another() -> None:
-    from stegnet.evaluate import accuracy_at, best_threshold, wilson_interval
+    from stegnet_research.evaluate import accuracy_at, best_threshold, wilson_interval
 
     threshold = best_threshold([0.0, 0.1, 0.2], [0.3, 0.4, 0.5])
     assert 0.2 < threshold <= 0.3

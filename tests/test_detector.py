@@ -10,8 +10,8 @@ from PIL import Image
 
 from stegnet.models.detector import HighPassFilters, StegDetector, srm_kernels
 from stegnet.synthetic import synthetic_photo
-from stegnet.train import detector as train_detector
-from stegnet.train import stegdata
+from stegnet_research import stegdata
+from stegnet_research.train import detector as train_detector
 
 
 def test_srm_kernels_are_high_pass() -> None:

@@ -11,10 +11,10 @@ import pytest
 import torch
 from PIL import Image
 
-from stegnet.embedders import adaptive, lsb_match, lsb_match_plan, message_bits
 from stegnet.models.detector import StrongDetector, srm30_kernels
 from stegnet.synthetic import synthetic_photo
-from stegnet.train import data, detset, detstudy
+from stegnet_research import data, detset, detstudy
+from stegnet_research.embedders import adaptive, lsb_match, lsb_match_plan, message_bits
 
 
 def _packages(held_out: bool, count: int) -> list[str]:
@@ -138,7 +138,7 @@ def _ternary_inverse(alpha: float) -> float:
 
 @pytest.mark.parametrize("method", ["hill", "suniward"])
 def test_adaptive_changes_pm1_at_the_rate(method: str) -> None:
-    from stegnet.embedders import adaptive_costs
+    from stegnet_research.embedders import adaptive_costs
 
     cover = synthetic_photo(128, 128, seed=5)
     cover[:20, :20] = 255  # saturated and flat corners: wet, never wrapped

@@ -6,9 +6,9 @@ from pathlib import Path
 from PIL import Image
 
 from stegnet.synthetic import synthetic_photo
-from stegnet.train import bits as train_bits
-from stegnet.train import hide as train_hide
 from stegnet.zoo import read_weights
+from stegnet_research.train import bits as train_bits
+from stegnet_research.train import hide as train_hide
 
 
 def _photos(folder: Path, count: int = 20) -> Path:
@@ -50,27 +50,6 @@ def test_bits_training_with_robust_term(tmp_path: Path) -> None:
     assert arch == "colour-cinn"
 
 
-def test_refiner_training_freezes_the_blocks(tmp_path: Path) -> None:
-    from stegnet.train import refine as train_refine
-
-    data = _photos(tmp_path / "photos")
-    hide_cfg = train_hide.HideTrainConfig(
-        data=str(data), out=str(tmp_path / "hide"), steps=1, batch=2, crop=16, val_every=1,
-        val_pairs=1, val_size=32, threads=1, model={"blocks": 1, "hidden": 4, "depth": 2,
-                                                     "clamp": 2.0})
-    hide_run = train_hide.train(hide_cfg)
-    before, _, _ = read_weights(hide_run / "best.safetensors")
-    cfg = train_refine.RefineTrainConfig(
-        data=str(data), out=str(tmp_path / "refine"), init=str(hide_run / "best.safetensors"),
-        width=4, steps=2, batch=2, crop=16, val_every=1, val_pairs=1, val_size=32)
-    run = train_refine.train(cfg)
-    after, arch, config = read_weights(run / "best.safetensors")
-    assert arch == "hinet" and config["refine"] == 4
-    assert any(k.startswith("refiner.") for k in after)
-    for name, tensor in before.items():
-        assert (after[name] == tensor).all(), name  # the invertible blocks did not move
-
-
 def test_train_command_overrides_only_given_options(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
@@ -89,8 +68,8 @@ def test_train_command_overrides_only_given_options(tmp_path: Path) -> None:
 
 
 def test_detector_training_on_a_built_set(tmp_path: Path) -> None:
-    from stegnet.train import detector as train_detector
-    from stegnet.train import stegdata
+    from stegnet_research import stegdata
+    from stegnet_research.train import detector as train_detector
 
     data = tmp_path / "photos"
     data.mkdir()
@@ -107,25 +86,3 @@ def test_detector_training_on_a_built_set(tmp_path: Path) -> None:
     card = json.loads(target.with_suffix(".json").read_text())
     assert card["method"] == "lsb-full" and card["heldout"]["images"] == 4
     assert target.with_suffix(".md").exists()
-
-
-def test_adversarial_fine_tuning_runs_and_resumes(tmp_path: Path) -> None:
-    from stegnet.train import adversarial
-    from stegnet.zoo import get_model_info
-
-    data = _photos(tmp_path / "photos")
-    cfg = adversarial.AdversarialConfig(
-        data=str(data), out=str(tmp_path / "run"), init=str(get_model_info("hide", "hinet-s4")
-                                                             .path),
-        steps=2, batch=2, crop=32, val_every=1, val_pairs=1, val_size=32, warmup=1)
-    run = adversarial.train(cfg)
-    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
-    assert [r["step"] for r in log] == [1, 2]
-    assert {"train_fool", "train_detector_acc", "val_secret_psnr"} <= set(log[0])
-    assert (run / "detector.pt").exists()
-    _, arch, config = read_weights(run / "best.safetensors")
-    assert arch == "hinet" and config["blocks"] == 4
-    cfg.steps = 3
-    adversarial.train(cfg)
-    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
-    assert [r["step"] for r in log] == [1, 2, 3]

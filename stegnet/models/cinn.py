@@ -27,6 +27,7 @@ from torch import Tensor, nn
 from stegnet.color import lab_to_rgb, rgb_to_lab
 from stegnet.layers.invertible import ChannelPermutation, ConditionalAffineCoupling
 from stegnet.layers.wavelet import haar_dwt, haar_idwt
+from stegnet.models.registry import register_model
 
 HF_SCALE = 2.0  # ab high-frequency coefficients are divided by this before the flow
 L_SCALE = 50.0  # L in [0, 100] -> [-1, 1]; ab_LL (range ~[-256, 256]) divided by AB_SCALE
@@ -88,6 +89,7 @@ def merge_colour(rgb: Tensor, colour_hf: Tensor) -> Tensor:
     return lab_to_rgb(torch.cat([lab[:, :1], ab], dim=1), clamp=True)
 
 
+@register_model("colour-cinn", ColourFlowConfig, task="bits")
 class ColourFlow(nn.Module):
     """Conditional INN: colour detail <-> standard normal latent (see module docstring)."""
 

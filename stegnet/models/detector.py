@@ -29,6 +29,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from stegnet.models.registry import register_model
+
 
 def srm_kernels() -> torch.Tensor:
     """Six 5x5 SRM residual kernels, ``(6, 1, 5, 5)``, each summing to 0.
@@ -84,6 +86,7 @@ class DetectorConfig:
         return asdict(self)
 
 
+@register_model("steg-detector", DetectorConfig, task="detect", aliases=("xunet",))
 class StegDetector(nn.Module):
     """``forward(images (B, 3, H, W) in 0..255) -> logits (B,)``; > 0 means stego."""
 
@@ -113,7 +116,7 @@ class StegDetector(nn.Module):
 
 
 # --------------------------------------------------------------------------------------
-# A stronger steganalyser for the detection-vs-payload study (stegnet.train.detstudy).
+# A stronger steganalyser for the detection-vs-payload study (stegnet_research.detstudy).
 # --------------------------------------------------------------------------------------
 
 
@@ -193,6 +196,7 @@ class StrongDetectorConfig:
         return asdict(self)
 
 
+@register_model("strong-detector", StrongDetectorConfig, task="detect", aliases=("strong",))
 class StrongDetector(nn.Module):
     """SRM front end + a wider, deeper body: ``forward(images 0..255) -> logits (B,)``.
 

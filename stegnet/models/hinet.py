@@ -24,6 +24,7 @@ from torch import Tensor, nn
 
 from stegnet.layers.invertible import HidingCoupling
 from stegnet.layers.wavelet import haar_dwt, haar_idwt
+from stegnet.models.registry import register_model
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class HideNetConfig:
         return asdict(self)
 
 
+@register_model("hinet", HideNetConfig, task="hide")
 class HideNet(nn.Module):
     """Invertible image-in-image hiding network (see module docstring)."""
 

@@ -17,14 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
-from stegnet.detection_stats import (  # noqa: F401 - re-exported for callers
+from stegnet.imageio import decode_png_roundtrip, load_rgb
+from stegnet_research.data import center_square, list_photos, load_photo, split_photos
+from stegnet_research.detection_stats import (  # noqa: F401 - re-exported for callers
     accuracy_at,
     best_threshold,
     detection_scores,
     wilson_interval,
 )
-from stegnet.imageio import decode_png_roundtrip, load_rgb
-from stegnet.train.data import center_square, list_photos, load_photo, split_photos
 
 ODD_SIZE = (511, 383)  # width, height of the odd-sized test case
 
@@ -43,11 +43,11 @@ def held_out_samples(data_dir: str | Path, size: int, odd: bool = True,
 
     ``split``: ``"every10"`` (every 10th photo by name: the split the shipped models were
     trained with) or ``"package"`` (whole source packages held out by rule, see
-    :func:`stegnet.train.data.split_by_package`). With ``odd`` two extra samples are added:
+    :func:`stegnet_research.data.split_by_package`). With ``odd`` two extra samples are added:
     the first two held-out photos cropped to :data:`ODD_SIZE` (odd width and height).
     """
     if split == "package":
-        from stegnet.train.data import split_by_package
+        from stegnet_research.data import split_by_package
 
         _, held_out = split_by_package(data_dir)
     else:
@@ -349,18 +349,18 @@ def eval_rate_distortion(covers: list[Sample], rates: tuple[float, ...] = RATE_B
 
 def eval_steganalysis(stegdata: str | Path, detectors: str | Path | None = None,
                       progress: Callable[[int, int], None] | None = None) -> dict:
-    """Detectability of each method on a cover / stego set (:mod:`stegnet.train.stegdata`).
+    """Detectability of each method on a cover / stego set (:mod:`stegnet_research.stegdata`).
 
     Classic detectors (chi-square, RS, SPA): each detector's threshold is fitted on the
     ``train`` split (best accuracy there) and applied to the ``heldout`` split, which gives
     an honest ``accuracy``; ``auc`` and ``best_threshold_accuracy`` (threshold fitted on the
     held-out data themselves, optimistic for the detector) are reported as well.
     Learned detectors: ``DETECTORS/xunet-<method>.safetensors`` (trained on the train split
-    by :mod:`stegnet.train.detector`) are scored on the held-out split at logit 0.
+    by :mod:`stegnet_research.train.detector`) are scored on the held-out split at logit 0.
     """
     from stegnet.analysis import analyze
-    from stegnet.train.detector import evaluate as eval_learned
-    from stegnet.train.stegdata import METHODS, set_names
+    from stegnet_research.stegdata import METHODS, set_names
+    from stegnet_research.train.detector import evaluate as eval_learned
 
     kinds = ("clean", *METHODS)
     names = {split: set_names(stegdata, split) for split in ("train", "heldout")}

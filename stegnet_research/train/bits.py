@@ -26,8 +26,8 @@ import torch.nn.functional as F
 
 from stegnet.models.cinn import LATENT_CHANNELS, ColourFlow, ColourFlowConfig, split_colour
 from stegnet.models.hinet import quantize_8bit
-from stegnet.train import loop
-from stegnet.train.data import CropSampler, center_square, load_photo, split_photos
+from stegnet_research.data import CropSampler, center_square, load_photo, split_photos
+from stegnet_research.train import loop
 
 SCORE = "ber-psnr-v2"  # name of the validation score below; a change restarts "best"
 

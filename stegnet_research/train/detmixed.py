@@ -1,11 +1,11 @@
 """Train one CNN steganalyser per embedding method on all of its payloads at once.
 
-Data: a set written by :mod:`stegnet.train.detset` (``train/clean``, ``train/<kind>``).
+Data: a set written by :mod:`stegnet_research.detset` (``train/clean``, ``train/<kind>``).
 For ``method`` every kind ``<method>-*`` of the train split is used (e.g. ``lsbm-0.02``
 ... ``lsbm-0.4``): the detector answers "was this method used, at any payload?".
 
 * Validation: the covers of every 10th training photo (both covers of a photo on the
-  same side, as :func:`stegnet.train.detector.split_validation`) are never trained on;
+  same side, as :func:`stegnet_research.train.detector.split_validation`) are never trained on;
   at most ``val_covers`` of them score each checkpoint (AUC and accuracy at logit 0,
   averaged over the payloads). The study fits its thresholds on them too.
 * Batches are pair-constrained: ``batch`` covers and their own stego images, cropped at
@@ -20,11 +20,11 @@ For ``method`` every kind ``<method>-*`` of the train split is used (e.g. ``lsbm
   :class:`stegnet.models.detector.StegDetector`, with its own recipe's batch, crop and
   learning rate unless given), so both see the same data and schedule.
 * Adam with warm-up and cosine decay, checkpoints, ``log.jsonl`` and ``best.safetensors``
-  from :func:`stegnet.train.loop.run`: running the same command again resumes. The
+  from :func:`stegnet_research.train.loop.run`: running the same command again resumes. The
   budget is ``steps`` and, optionally, ``--minutes`` of training in all (summed over
   resumed runs).
 
-Run: ``python -m stegnet.train.detmixed --data runs/detset --method lsbm --arch strong
+Run: ``python -m stegnet_research.train.detmixed --data runs/detset --method lsbm --arch strong
 --out runs/det-strong-lsbm --steps 1200``.
 """
 
@@ -40,7 +40,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from stegnet.train import loop
+from stegnet_research.train import loop
 
 SCORE = "val-mean-auc-acc"
 ARCHS = ("strong", "xunet")
@@ -113,7 +113,7 @@ def load_detector(path: str | Path) -> torch.nn.Module:
 def method_kinds(data: str | Path, method: str, split: str = "train") -> list[str]:
     """Kinds of ``method`` present in a split, largest payload first (``capacity`` and
     ``image`` count as larger than any rate)."""
-    from stegnet.train.detset import parse_kind
+    from stegnet_research.detset import parse_kind
 
     folder = Path(data, split)
     kinds = [p.name for p in folder.iterdir() if p.is_dir()
@@ -186,11 +186,11 @@ def validation_names(data: str | Path, kinds: list[str],
     """({kind: training names}, {kind: validation names}) of the train split.
 
     Every 10th photo (by name, both of its covers) of those with any of the kinds is
-    validation (:func:`stegnet.train.detector.split_validation`); a cover on which a
+    validation (:func:`stegnet_research.train.detector.split_validation`); a cover on which a
     kind failed to embed is simply absent from that kind's lists.
     """
-    from stegnet.train.detector import split_validation
-    from stegnet.train.detset import names_of
+    from stegnet_research.detset import names_of
+    from stegnet_research.train.detector import split_validation
 
     allowed = set(covers) if covers else None
     per_kind = {k: [n for n in names_of(data, "train", k) if allowed is None or n in allowed]
@@ -251,7 +251,7 @@ def train(cfg: MixedTrainConfig, minutes: float | None = None, progress=None) ->
 
     ``minutes``: the training budget in all, summed over resumed runs.
     """
-    from stegnet.detection_stats import detection_scores
+    from stegnet_research.detection_stats import detection_scores
 
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)

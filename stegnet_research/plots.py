@@ -1,6 +1,6 @@
 """Figures for ``results/`` (needs the optional ``matplotlib``: ``pip install .[plots]``).
 
-``python -m stegnet.plots [--data ../shared/data/train]`` writes:
+``python -m stegnet_research.plots [--data ../shared/data/train]`` writes:
 
 * ``results/training-curves.png``: validation quality vs training step of every published
   model (``results/<model>/training-log.jsonl``), i.e. quality vs steps and, across hide
@@ -75,8 +75,8 @@ def example_grids(data_dir: Path, count: int = 3, size: int = 256) -> None:
     from PIL import Image
 
     from stegnet import bits, hiding
-    from stegnet.evaluate import held_out_samples
     from stegnet.imageio import decode_png_roundtrip
+    from stegnet_research.evaluate import held_out_samples
 
     samples = held_out_samples(data_dir, size, odd=False)[: count + 1]
     rows_hide, rows_bits = [], []
@@ -155,7 +155,7 @@ def _roc(clean: list[float], stego: list[float]) -> tuple[list[float], list[floa
 
 
 def steganalysis_roc(source: Path, out: Path) -> None:
-    from stegnet.cards import DETECTOR_NAMES
+    from stegnet_research.cards import DETECTOR_NAMES
 
     plt = _pyplot()
     result = json.loads(source.read_text())

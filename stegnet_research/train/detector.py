@@ -1,6 +1,6 @@
 """Train and evaluate the CNN steganalyser (:class:`StegDetector`) on cover/stego pairs.
 
-Data: a folder written by :mod:`stegnet.train.stegdata` (``train/`` and ``heldout/``,
+Data: a folder written by :mod:`stegnet_research.stegdata` (``train/`` and ``heldout/``,
 each with ``clean/`` and one folder per method). One detector is trained per method.
 
 * Training uses the ``train`` split minus every 10th cover by name, which is kept
@@ -10,10 +10,10 @@ each with ``clean/`` and one folder per method). One detector is trained per met
   same place with the same flip / rotation ("pair constraint"), so the network has to
   learn the embedding, not the content.
 * Loss: binary cross-entropy on the logit. Adam with warm-up and cosine decay
-  (:func:`stegnet.train.loop.run`), resumable, curve in ``log.jsonl``.
+  (:func:`stegnet_research.train.loop.run`), resumable, curve in ``log.jsonl``.
 
-Run: ``python -m stegnet.train.detector --method hide --out runs/detect-hide``; then
-``python -m stegnet.train.detector --method hide --out runs/detect-hide --evaluate``
+Run: ``python -m stegnet_research.train.detector --method hide --out runs/detect-hide``; then
+``python -m stegnet_research.train.detector --method hide --out runs/detect-hide --evaluate``
 prints and writes the held-out result JSON.
 """
 
@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from stegnet.models.detector import DetectorConfig, StegDetector
-from stegnet.train import loop
+from stegnet_research.train import loop
 
 SCORE = "val-auc-acc"
 
@@ -120,7 +120,7 @@ def logits_of(model: StegDetector, images: np.ndarray, chunk: int = 16) -> np.nd
 
 def scores(clean_logits: np.ndarray, stego_logits: np.ndarray) -> dict[str, float]:
     """AUC, accuracy at the trained threshold (logit 0) and best-threshold accuracy."""
-    from stegnet.detection_stats import detection_scores
+    from stegnet_research.detection_stats import detection_scores
 
     best = detection_scores(list(clean_logits), list(stego_logits))
     correct = (clean_logits <= 0).sum() + (stego_logits > 0).sum()
@@ -222,7 +222,8 @@ def publish(run: str | Path, data: str | Path, dest: str | Path | None = None) -
 
 
 def main() -> None:
-    """``python -m stegnet.train.detector [--evaluate | --publish] --method M --out RUN``."""
+    """``python -m stegnet_research.train.detector [--evaluate | --publish] --method M
+    --out RUN``."""
     import argparse
     import sys
 

@@ -1,15 +1,15 @@
 """Cover / stego sets per embedding method and payload, for the detection-vs-payload study.
 
-Covers: for every photo of the package split (:func:`stegnet.train.data.split_by_package`)
-the two 256 x 256 covers of :func:`stegnet.train.stegdata.covers_of` (``<stem>_a``: the
+Covers: for every photo of the package split (:func:`stegnet_research.data.split_by_package`)
+the two 256 x 256 covers of :func:`stegnet_research.stegdata.covers_of` (``<stem>_a``: the
 central square; ``<stem>_b``: an off-centre crop of the photo at 512 px). For each cover
 one stego image per *kind* (method and payload):
 
 ============== ===========================================================================
 kind           what is embedded
 ============== ===========================================================================
-lsbm-R         LSB matching, R bit/pixel of random bits (:func:`stegnet.embedders.lsb_match`)
-hill-R         HILL, simulated at R bit/pixel (:func:`stegnet.embedders.adaptive`)
+lsbm-R         LSB matching, R bit/pixel of random bits (:func:`~.embedders.lsb_match`)
+hill-R         HILL, simulated at R bit/pixel (:func:`stegnet_research.embedders.adaptive`)
 suniward-R     S-UNIWARD, likewise
 bits-R         ``embed-bits`` (no key) of ``floor(R H W / 8)`` random bytes: R bit/pixel net
 bits-capacity  ``embed-bits`` at the cover's measured capacity (``bits.measured_capacity``)
@@ -29,7 +29,7 @@ Subsets: ``--train-photos N`` / ``--heldout-photos N`` keep N photos of a split,
 the order of ``sha256(file name)`` (a fixed pseudo-random sample, not the first names,
 which come in runs of one package).
 
-Run: ``python -m stegnet.train.detset --data ../shared/data/train --out runs/detset
+Run: ``python -m stegnet_research.detset --data ../shared/data/train --out runs/detset
 --methods lsbm,hill,suniward --train-photos 150``.
 """
 
@@ -120,7 +120,7 @@ class SetSpec:
 
 def split_photos(spec: SetSpec) -> dict[str, list[Path]]:
     """``{"train": [...], "heldout": [...]}``: the package split, subsets applied."""
-    from stegnet.train.data import split_by_package
+    from stegnet_research.data import split_by_package
 
     train, held_out = split_by_package(spec.data)
     return {"train": subset(train, spec.train_photos),
@@ -161,8 +161,8 @@ def embed_kind(cover: np.ndarray, kind: str, seed: int, secret: np.ndarray | Non
     ``cache``: a dict kept across the kinds of one cover (adaptive costs, capacity).
     Raises on failure (the caller records it).
     """
-    from stegnet.embedders import adaptive, adaptive_costs, lsb_match, message_bits
     from stegnet.imageio import decode_png_roundtrip
+    from stegnet_research.embedders import adaptive, adaptive_costs, lsb_match, message_bits
 
     cache = cache if cache is not None else {}
     method, rate = parse_kind(kind)
@@ -230,7 +230,7 @@ def read_meta(out: str | Path, split: str, name: str) -> dict:
 
 def _work(job: tuple) -> dict[str, dict]:
     """One photo: its two covers and every missing kind of each. -> {name: meta}."""
-    from stegnet.train.stegdata import covers_of
+    from stegnet_research.stegdata import covers_of
 
     split, photo, secret_photo, out, kinds, size, retry_failed = job
     photo, secret_photo = Path(photo), Path(secret_photo)
@@ -321,7 +321,7 @@ def build(spec: SetSpec, workers: int = 1, retry_failed: bool = False,
 
 def write_manifest(spec: SetSpec, photos: dict[str, list[Path]] | None = None) -> dict:
     """Gather the per-cover meta files of the chosen photos into ``OUT/manifest.json``."""
-    from stegnet.train.data import PACKAGE_RULE, photo_packages
+    from stegnet_research.data import PACKAGE_RULE, photo_packages
 
     photos = photos if photos is not None else split_photos(spec)
     packages = photo_packages(spec.data)

@@ -1,12 +1,12 @@
 """Detection vs payload: how detectable is each embedding method at each payload?
 
-One command builds the cover / stego sets (:mod:`stegnet.train.detset`: LSB matching,
+One command builds the cover / stego sets (:mod:`stegnet_research.detset`: LSB matching,
 HILL, S-UNIWARD, ``embed-bits`` at 0.02-0.4 bit/pixel and at capacity, ``hide`` as a
-reference), trains the CNN detectors (:mod:`stegnet.train.detmixed`: per method, on all
+reference), trains the CNN detectors (:mod:`stegnet_research.train.detmixed`: per method, on all
 its payloads at once, the shipped 26 k-parameter SRM CNN ``xunet`` and the ~250 k
 ``strong`` one) and scores every detector on every method and payload:
 
-* split by source package (:func:`stegnet.train.data.split_by_package`): no package has
+* split by source package (:func:`stegnet_research.data.split_by_package`): no package has
   photos on both sides; the ``heldout`` covers are only ever used for the numbers below;
 * classic detectors (RS, SPA of :mod:`stegnet.analysis`): the threshold of each method and
   payload is fitted on the train covers (best accuracy there) and applied to held-out;
@@ -22,7 +22,7 @@ their checkpoints, the statistics and logits their caches under ``WORK``. Writes
 one panel per detector, one line per method) and prints a markdown table
 (:func:`markdown_table`; ``--table OUT.json`` prints it again).
 
-Full study (a few hours on 2 cores): ``python -m stegnet.train.detstudy --data
+Full study (a few hours on 2 cores): ``python -m stegnet_research.detstudy --data
 ../shared/data/train --work runs/detstudy --out results/detection-vs-payload``; a quick
 check (~15 minutes): add ``--quick``.
 """
@@ -41,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stegnet.train import detset
+from stegnet_research import detset
 
 DETECTORS = ("rs", "spa", "xunet", "strong")
 CLASSIC = {"rs": "rs_analysis", "spa": "sample_pairs"}
@@ -117,7 +117,7 @@ def classic_statistics(set_dir: Path, cache: Path, names: dict[str, dict[str, li
     """``{"split/kind/name": {"rs": .., "spa": ..}}`` for every image (kind ``clean`` too),
     cached in ``cache`` (saved every 100 images: resumable)."""
     from stegnet import analysis
-    from stegnet.train.detmixed import read_image
+    from stegnet_research.train.detmixed import read_image
 
     stats = _load_json(cache)
     todo = []
@@ -148,7 +148,7 @@ def _file_digest(path: Path) -> str:
 
 def cnn_logits(set_dir: Path, weights: Path, cache: Path, keys: list[str]) -> dict[str, float]:
     """``{"split/folder/name": logit}`` of a trained detector, cached per weights file."""
-    from stegnet.train.detmixed import load_detector, logits_of
+    from stegnet_research.train.detmixed import load_detector, logits_of
 
     digest = _file_digest(weights)
     stored = _load_json(cache)
@@ -173,7 +173,7 @@ def score(train_clean: list[float], train_stego: list[float], held_clean: list[f
 
     ``fixed_threshold`` (CNN logits: 0) adds ``accuracy_fixed`` at that threshold.
     """
-    from stegnet.detection_stats import (
+    from stegnet_research.detection_stats import (
         accuracy_at,
         best_threshold,
         detection_scores,
@@ -206,7 +206,7 @@ def _params(model) -> int:
 
 
 def detector_config(settings: StudySettings, method: str, arch: str, covers: list[str]):
-    from stegnet.train import detmixed
+    from stegnet_research.train import detmixed
 
     return detmixed.MixedTrainConfig(
         data=str(Path(settings.work, "set")), method=method, arch=arch,
@@ -220,7 +220,7 @@ def _train_job(job: tuple) -> str:
     """Train (or resume) one detector; a process-pool job."""
     import torch
 
-    from stegnet.train import detmixed
+    from stegnet_research.train import detmixed
 
     cfg, minutes = job
     torch.set_num_threads(cfg.threads)
@@ -233,7 +233,7 @@ def train_detectors(settings: StudySettings, jobs: list[tuple[str, str]], covers
                     log: Callable[[str], None]) -> dict[str, dict[str, dict]]:
     """Train (or resume, or skip if done) the CNN detectors ``[(method, arch)]``, in
     ``settings.workers`` processes; -> ``{method: {arch: run info}}``."""
-    from stegnet.train import detmixed
+    from stegnet_research.train import detmixed
 
     todo = []
     for method, arch in jobs:
@@ -272,8 +272,8 @@ def train_detectors(settings: StudySettings, jobs: list[tuple[str, str]], covers
 def run_study(settings: StudySettings, command: str = "",
               log: Callable[[str], None] = print) -> dict:
     """Build, train, evaluate; write ``OUT.json`` and ``OUT.png``; return the result."""
-    from stegnet.train.data import PACKAGE_RULE
-    from stegnet.train.detector import split_validation
+    from stegnet_research.data import PACKAGE_RULE
+    from stegnet_research.train.detector import split_validation
 
     timings: dict[str, float] = {}
     started = time.time()
@@ -355,7 +355,7 @@ def run_study(settings: StudySettings, command: str = "",
         "study": "detection-vs-payload",
         "command": command,
         "settings": asdict(settings),
-        "split": {"rule": PACKAGE_RULE, "function": "stegnet.train.data.split_by_package",
+        "split": {"rule": PACKAGE_RULE, "function": "stegnet_research.data.split_by_package",
                   "photos": manifest["photos"],
                   "covers": {s: len(manifest["covers"][s]) for s in detset.SPLITS},
                   "packages": manifest["packages"]},
@@ -568,7 +568,7 @@ def main(argv: list[str] | None = None) -> None:
 
     torch.set_num_threads(args.threads)
     settings = settings_from_args(args)
-    command = "python -m stegnet.train.detstudy " + shlex.join(argv)
+    command = "python -m stegnet_research.detstudy " + shlex.join(argv)
     result = run_study(settings, command,
                        log=lambda text: print(text, flush=True))
     print(markdown_table(result))

@@ -8,7 +8,7 @@ Losses (all MSE on [0, 1] images):
 * low frequency: Haar LL band of ``q(stego)`` vs that of the cover.
 
 Adam with linear warm-up and cosine decay; the run folder (resumable checkpoint,
-curve, best weights) is managed by :mod:`stegnet.train.loop`. Validation: PSNR
+curve, best weights) is managed by :mod:`stegnet_research.train.loop`. Validation: PSNR
 cover/stego and secret/revealed after real 8-bit rounding on held-out photos; the
 best checkpoint maximises ``min(stego_psnr - 38, secret_psnr - 32)``.
 """
@@ -26,8 +26,8 @@ from stegnet.layers.wavelet import haar_dwt, low_band
 from stegnet.metrics import psnr
 from stegnet.models.hinet import HideNet, HideNetConfig, quantize_8bit
 from stegnet.tensors import tensor_to_images
-from stegnet.train import loop
-from stegnet.train.data import CropSampler, center_square, load_photo, split_photos
+from stegnet_research.data import CropSampler, center_square, load_photo, split_photos
+from stegnet_research.train import loop
 
 
 @dataclass

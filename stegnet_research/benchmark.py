@@ -92,7 +92,7 @@ def isolated_case(width: int, height: int, device: str = "auto",
                   methods: str = "hide,bits") -> dict:
     """One size in a fresh process, so its peak RSS is its own (e.g. 6000x4000 = 24 MP)."""
     code = (
-        "import json, sys; from stegnet.benchmark import run_benchmark; "
+        "import json, sys; from stegnet_research.benchmark import run_benchmark; "
         f"rows = run_benchmark([({height}, {width})], {device!r}, {methods.split(',')!r}, "
         "echo=None); print(json.dumps(rows[0]))"
     )

@@ -1,9 +1,10 @@
 """Model cards and README tables, generated from training runs and ``results/`` JSON.
 
-``python -m stegnet.cards publish RUN NAME --task hide --results results/NAME/heldout-512.json``
+``python -m stegnet_research.cards publish RUN NAME --task hide
+--results results/NAME/heldout-512.json``
 copies ``RUN/best.safetensors`` to ``weights/NAME.safetensors`` and writes the card
 (``weights/NAME.json`` and ``weights/NAME.md``) from the run's config and curve and the
-evaluation JSON. ``python -m stegnet.cards readme`` regenerates the tables between the
+evaluation JSON. ``python -m stegnet_research.cards readme`` regenerates the tables between the
 ``<!-- results:start -->`` / ``<!-- results:end -->`` markers of README.md from the
 same JSON files, so no number in the README is typed by hand.
 """
@@ -15,7 +16,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from stegnet.train.data import split_photos
+from stegnet_research.data import split_photos
 
 ROOT = Path(__file__).resolve().parent.parent
 START, END = "<!-- results:start -->", "<!-- results:end -->"
@@ -251,7 +252,7 @@ def update_readme(readme: Path = ROOT / "README.md") -> None:
 def main(argv: list[str]) -> None:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m stegnet.cards")
+    parser = argparse.ArgumentParser(prog="python -m stegnet_research.cards")
     sub = parser.add_subparsers(dest="action", required=True)
     pub = sub.add_parser("publish")
     pub.add_argument("run", type=Path)

@@ -20,7 +20,7 @@ photos, every 10th by name). Building is resumable: existing files are kept and 
 missing methods are made (delete ``bits-*`` and ``lsb-*`` to redo embed-bits after a
 change of its settings; they are made together because LSB uses the same payload).
 
-Run: ``python -m stegnet.train.stegdata --data ../shared/data/train --out runs/stegdata``.
+Run: ``python -m stegnet_research.stegdata --data ../shared/data/train --out runs/stegdata``.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stegnet.train.data import center_square, load_photo, split_photos
+from stegnet_research.data import center_square, load_photo, split_photos
 
 SIZE = 256
 METHODS = ("hide", "bits-full", "bits-half", "lsb-full", "lsb-half")

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import torch
 
-from stegnet.train.data import CropSampler
 from stegnet.zoo import save_weights
+from stegnet_research.data import CropSampler
 
 
 def cosine_lr(step: int, peak: float, warmup: int, steps: int) -> float:
@@ -124,7 +124,7 @@ def run(
 
 
 def main(config_class, model_defaults: dict, train: Callable, doc: str) -> None:
-    """``python -m stegnet.train.X --flag value ...``: one flag per config field."""
+    """``python -m stegnet_research.train.X --flag value ...``: one flag per config field."""
     import argparse
 
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])

@@ -4,7 +4,7 @@ Two splits:
 
 * :func:`split_photos` (the split of the shipped models and their evaluations): by
   sorted file name, every 10th photo (index % 10 == 0) is held out.
-* :func:`split_by_package` (steganalysis studies, :mod:`stegnet.train.detstudy`): the
+* :func:`split_by_package` (steganalysis studies, :mod:`stegnet_research.detstudy`): the
   photos of one source package share a camera, a style or a renderer, so a detector
   tested on photos of a package it was trained on is tested on familiar noise. The
   held-out side is a set of whole packages chosen by a rule on the package name (not a

@@ -1,0 +1,251 @@
+"""The user API: what the ``stegnet`` commands do, callable from Python.
+
+Images are ``H x W x 3`` uint8 numpy arrays (or paths, read with
+:func:`stegnet.imageio.load_rgb`); results are 8-bit images to be written losslessly
+(:func:`stegnet.imageio.save_png`). The key, the model and the device are resolved here,
+once, and passed down as bytes and a :class:`~stegnet.zoo.LoadedModel`:
+
+* ``key``: text, bytes or None (:mod:`stegnet.keys`);
+* ``model``: a shipped model's name, a ``.safetensors`` path, an already loaded
+  :class:`~stegnet.zoo.LoadedModel`, or None for the task's default;
+* ``device``: ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda"``.
+
+Example::
+
+    from stegnet import api
+    stego = api.hide("cover.png", "secret.png", key="pass phrase")
+    report = api.embed("cover.png", b"meet at noon", key="k")
+    assert api.extract(report.stego, key="k") == b"meet at noon"
+
+Errors are :class:`stegnet.errors.StegnetError` subclasses with a one-line message
+(wrong key, no payload, payload too large, bad input); nothing returns garbage.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from stegnet.errors import InputError, NoHiddenImage, PayloadTooLarge, UsageError
+from stegnet.keys import KeyLike, as_key
+
+if TYPE_CHECKING:
+    from stegnet.bits import EmbedReport
+    from stegnet.hiding import Detection
+    from stegnet.zoo import LoadedModel
+
+ImageLike = np.ndarray | str | os.PathLike
+Progress = Callable[[int, int], None] | None
+
+GREY_COVER_MESSAGE = (
+    "cover is grey-scale: embed-bits hides bytes in colour detail, which would make a grey "
+    "photo visibly colourful; use a colour photo (or --allow-grey)")
+
+
+def load_model(task: str, model: Any = None, device: str = "auto") -> LoadedModel:
+    """Resolve ``model`` (name, path, LoadedModel or None) and ``device`` for ``task``."""
+    from stegnet.device import resolve_device
+    from stegnet.zoo import LoadedModel, get_model_info, load
+
+    if isinstance(model, LoadedModel):
+        return model
+    get_model_info(task, model)  # a bad name is a usage error before torch is touched
+    return load(task, model, resolve_device(device))
+
+
+def _image(image: ImageLike, min_side: int, label: str) -> np.ndarray:
+    from stegnet.imageio import load_rgb, require_min_side
+
+    if isinstance(image, np.ndarray):
+        require_min_side(image, min_side, label)
+        return image
+    return load_rgb(image, min_side=min_side)
+
+
+# ---------------------------------------------------------------- image in image
+def hide(cover: ImageLike, secret: ImageLike, *, key: KeyLike = None, model: Any = None,
+         device: str = "auto", progress: Progress = None) -> np.ndarray:
+    """Hide ``secret`` (fitted to the cover, aspect kept) in ``cover``; -> 8-bit stego of
+    the cover's size. With a key only :func:`reveal` with the same key gives it back."""
+    from stegnet import hiding
+
+    cover_img = _image(cover, hiding.MIN_COVER_SIDE, "cover")
+    secret_img = _image(secret, 1, "secret")
+    net = load_model("hide", model, device)
+    return hiding.hide(cover_img, secret_img, net, progress=progress, key=as_key(key))
+
+
+@dataclass
+class Revealed:
+    """What :func:`reveal` recovered, and the check that found it (None if skipped)."""
+
+    image: np.ndarray
+    detection: Detection | None = None
+
+
+def reveal(stego: ImageLike, *, key: KeyLike = None, model: Any = None, device: str = "auto",
+           check: bool = True, progress: Progress = None, label: str = "") -> Revealed:
+    """Recover the image hidden by :func:`hide`.
+
+    With ``check`` (default) it first tests that ``stego`` carries a hidden image
+    (:func:`stegnet.hiding.detect`) and raises :class:`NoHiddenImage` if not.
+    """
+    from stegnet import hiding
+
+    stego_img = _image(stego, hiding.MIN_COVER_SIDE, "stego image")
+    net = load_model("hide", model, device)
+    found = None
+    if check:
+        found = hiding.detect(stego_img, load_model("bits", None, net.device))
+        if not found.detected:
+            looks = ("an embed-bits stego: try `stegnet extract-bits`"
+                     if found.cnn_logit > 0 else "a clean photo")
+            prefix = f"{label}: " if label else ""
+            raise NoHiddenImage(f"{prefix}no hidden image found (it looks like {looks}; "
+                                f"--anyway reveals regardless)")
+    image = hiding.reveal(stego_img, net, progress=progress, key=as_key(key))
+    return Revealed(image, found)
+
+
+# ---------------------------------------------------------------- bytes
+@dataclass
+class Embedded:
+    """The stego of :func:`embed` and what it cost (``report``: raw errors, mode, ECC)."""
+
+    stego: np.ndarray
+    report: EmbedReport
+    capacity_bytes: int
+    changed_pixels: float  # share of pixels that differ from the cover
+    extra: dict = field(default_factory=dict)
+
+
+def too_small_message(width: int, height: int, keyed: bool, nsym: int) -> str:
+    """Why an image carries no payload at all, with the smallest square that does."""
+    from stegnet import bits
+
+    side = next((s for s in range(bits.MIN_COVER_SIDE, 8193)
+                 if bits.capacity(s, s, keyed, nsym) > 0), None)
+    need = f"; it needs about {side}x{side} pixels or more" if side else ""
+    return (f"this image ({width}x{height}) is too small to carry any payload"
+            f"{' with a key' if keyed else ''}{need}")
+
+
+def embed(cover: ImageLike, payload: bytes, *, key: KeyLike = None, model: Any = None,
+          device: str = "auto", mode: str = "auto", temperature: float = 0.8,
+          allow_grey: bool = False, progress: Progress = None, label: str = "") -> Embedded:
+    """Hide ``payload`` bytes in the colour of ``cover`` (bit-exact after an 8-bit PNG).
+
+    ``mode``: ``auto`` (cover-preserving ``sparse`` for small payloads, ``full``
+    re-synthesis for large ones), ``sparse`` or ``full`` (see :mod:`stegnet.bits`).
+    Grey-scale covers are refused unless ``allow_grey``. Raises PayloadTooLarge if the
+    payload does not fit.
+    """
+    from stegnet import bits
+    from stegnet.greyscale import is_grey
+
+    bits.check_temperature(temperature)
+    bits.check_mode(mode)
+    prefix = f"{label}: " if label else ""
+    cover_img = _image(cover, bits.MIN_COVER_SIDE, "cover")
+    if not allow_grey and is_grey(cover_img):
+        raise InputError(f"{prefix}{GREY_COVER_MESSAGE}")
+    key_bytes = as_key(key)
+    flow = load_model("bits", model, device)
+    height, width = cover_img.shape[:2]
+    nsym = bits.ecc_nsym(flow)
+    cap = bits.capacity(height, width, key_bytes is not None, nsym)
+    if cap <= 0:
+        raise PayloadTooLarge(prefix + too_small_message(width, height, key_bytes is not None,
+                                                         nsym))
+    report = bits.embed(cover_img, payload, key_bytes, flow, progress=progress,
+                        temperature=temperature, mode=mode)
+    changed = float((report.stego != cover_img).any(axis=-1).mean())
+    return Embedded(report.stego, report, cap, changed)
+
+
+def extract(stego: ImageLike, *, key: KeyLike = None, model: Any = None,
+            device: str = "auto") -> bytes:
+    """The bytes :func:`embed` hid; PayloadNotFound / WrongKeyOrCorrupted, never garbage."""
+    from stegnet import bits
+
+    stego_img = _image(stego, bits.MIN_COVER_SIDE, "stego image")
+    return bits.extract(stego_img, as_key(key), load_model("bits", model, device))
+
+
+@dataclass
+class Capacity:
+    """How many payload bytes a cover carries (after framing and error correction)."""
+
+    capacity_bytes: int
+    nominal_capacity_bytes: int  # size-only figure for the weakest error correction
+    width: int
+    height: int
+    keyed: bool
+    measured: bool  # True: a trial embedding measured it on this cover
+
+    @property
+    def bits_per_pixel(self) -> float:
+        return round(8 * self.capacity_bytes / (self.width * self.height), 4)
+
+
+def capacity(cover: ImageLike, *, keyed: bool = False, model: Any = None,
+             device: str = "auto", measured: bool = True,
+             temperature: float = 0.8) -> Capacity:
+    """Payload bytes ``cover`` carries reliably: measured by a trial embedding (default),
+    or the nominal size-only figure (``measured=False``). InputError if it carries none."""
+    from stegnet import bits
+    from stegnet.zoo import LoadedModel, get_model_info
+
+    bits.check_temperature(temperature)
+    cover_img = _image(cover, bits.MIN_COVER_SIDE, "cover")
+    height, width = cover_img.shape[:2]
+    card = model.card if isinstance(model, LoadedModel) else get_model_info("bits", model).card
+    nsym = int(card.get("ecc_nsym", bits.container.DEFAULT_NSYM))
+    nominal = bits.capacity(height, width, keyed, nsym)
+    label = f"{cover}: " if not isinstance(cover, np.ndarray) else ""
+    if nominal <= 0:
+        raise InputError(label + too_small_message(width, height, keyed, nsym))
+    if not measured:
+        return Capacity(nominal, nominal, width, height, keyed, False)
+    flow = load_model("bits", model, device)
+    try:
+        cap = bits.measured_capacity(cover_img, keyed, flow, temperature)
+    except PayloadTooLarge:  # the stronger error corrections leave no room at all
+        cap = 0
+    return Capacity(cap, nominal, width, height, keyed, True)
+
+
+# ---------------------------------------------------------------- steganalysis
+def analyze(image: ImageLike, *, learned: bool = True) -> dict[str, float]:
+    """Classic detectors (chi-square, RS, SPA) and, with ``learned``, the shipped CNN
+    steganalysers (``cnn_<method>``: probability of a stego of that method; skipped for
+    images under 32x32)."""
+    from stegnet import analysis
+
+    img = _image(image, 1, "image")
+    stats = analysis.analyze(img)
+    if learned and min(img.shape[:2]) >= 32:
+        from stegnet.device import apply_threads
+
+        apply_threads()
+        stats.update(analysis.learned(img))
+    return stats
+
+
+def compare(reference: ImageLike, test: ImageLike) -> dict[str, float]:
+    """PSNR (dB), SSIM and CIEDE2000 (mean, max) between two images of the same size."""
+    from stegnet.color import delta_e00_rgb
+    from stegnet.metrics import psnr, ssim
+
+    first, second = _image(reference, 1, "reference"), _image(test, 1, "test image")
+    if first.shape != second.shape:
+        raise UsageError(f"{test}: size {second.shape[1]}x{second.shape[0]} differs from "
+                         f"{reference} ({first.shape[1]}x{first.shape[0]})")
+    delta_e = delta_e00_rgb(first, second)
+    return {"psnr": round(psnr(first, second), 3), "ssim": round(ssim(first, second), 5),
+            "delta_e00_mean": round(float(delta_e.mean()), 4),
+            "delta_e00_max": round(float(delta_e.max()), 4)}
