@@ -10,30 +10,43 @@ Reading
     array; :func:`read_bytes` reads a file or standard input.
 
 Writing
-    :func:`save_png` and :func:`write_bytes` write atomically: the data goes to a temporary
-    file in the destination directory, which is flushed, fsynced and then moved over the
-    destination with :func:`os.replace`. A failure leaves neither a partial output nor a
-    temporary file behind, and an existing file is never damaged.
+    :func:`save_png` and :func:`write_bytes` (from :mod:`stegnet.fileio`) write
+    atomically: the data goes to a temporary file in the destination directory, which is
+    flushed, fsynced and then moved over the destination with :func:`os.replace`. A
+    failure leaves neither a partial output nor a temporary file behind, and an existing
+    file is never damaged.
 
 The path ``"-"`` means standard input for readers and standard output for writers.
 """
 
 from __future__ import annotations
 
-import errno
 import io
 import os
 import stat
 import sys
-import tempfile
 import warnings
-from collections.abc import Iterable
 from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
-from stegnet.errors import InputError, OutputError, StegnetError, UsageError
+from stegnet.errors import InputError, StegnetError, UsageError
+from stegnet.fileio import (
+    NOT_PNG_MESSAGE,
+    PathArg,
+    atomic_write,
+    check_destination,
+    check_output_path,
+    fspath,
+    is_png_name,
+    is_special,
+    is_stdio,
+    one_line,
+    os_reason,
+    write_bytes,
+    write_stdout,
+)
 
 __all__ = [
     "FORMATS",
@@ -73,58 +86,9 @@ FORMATS: tuple[str, ...] = (
 )
 
 _STDIN_LABEL = "<stdin>"
-_STDOUT_LABEL = "<stdout>"
 _BYTES_LABEL = "<bytes>"
-_TTY_MESSAGE = "refusing to write binary data to a terminal; use -o FILE or a pipe"
 _NOT_PNG_MESSAGE = "output must be PNG (a lossy or other format would destroy the hidden data)"
 
-PathArg = str | os.PathLike
-
-
-# --------------------------------------------------------------------------------------------
-# small helpers
-# --------------------------------------------------------------------------------------------
-
-
-def _one_line(text: str) -> str:
-    """Collapse whitespace (including newlines) so a message stays on one line."""
-    return " ".join(str(text).split())
-
-
-def _os_reason(exc: OSError) -> str:
-    """Short, lower-case reason for an :class:`OSError` (``"permission denied"``, ...)."""
-    if exc.errno == errno.ENOENT:
-        return "no such file or directory"
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        return "permission denied"
-    if exc.errno == errno.ENOSPC:
-        return "no space left on device"
-    if exc.errno == errno.EROFS:
-        return "read-only file system"
-    if exc.errno == errno.EISDIR:
-        return "is a directory"
-    reason = exc.strerror or str(exc) or type(exc).__name__
-    reason = _one_line(reason)
-    return reason[:1].lower() + reason[1:]
-
-
-def _is_stdio(path: object) -> bool:
-    """True for the conventional ``"-"`` (standard input/output)."""
-    return isinstance(path, str) and path == "-"
-
-
-def _fspath(path: PathArg) -> str:
-    """``os.fspath`` that always returns ``str`` (bytes paths are decoded)."""
-    result = os.fspath(path)
-    return os.fsdecode(result) if isinstance(result, bytes) else result
-
-
-def _is_png_name(path: str) -> bool:
-    return os.path.splitext(path)[1].lower() == ".png"
-
-
-def _parent_dir(path: str) -> str:
-    return os.path.dirname(os.path.abspath(path))
 
 
 # --------------------------------------------------------------------------------------------
@@ -140,7 +104,7 @@ def _read_stdin(label: str) -> bytes:
     try:
         return stdin.buffer.read()
     except OSError as exc:
-        raise InputError(f"{label}: cannot read ({_os_reason(exc)})") from None
+        raise InputError(f"{label}: cannot read ({os_reason(exc)})") from None
 
 
 def _open_file(path: str, label: str) -> BinaryIO:
@@ -156,7 +120,7 @@ def _open_file(path: str, label: str) -> BinaryIO:
     except FileNotFoundError:
         raise InputError(f"{label}: no such file") from None
     except OSError as exc:
-        raise InputError(f"{label}: cannot open ({_os_reason(exc)})") from None
+        raise InputError(f"{label}: cannot open ({os_reason(exc)})") from None
     try:
         info = os.fstat(handle.fileno())
         if stat.S_ISDIR(info.st_mode):
@@ -167,7 +131,7 @@ def _open_file(path: str, label: str) -> BinaryIO:
             return io.BytesIO(handle.read())
     except OSError as exc:
         handle.close()
-        raise InputError(f"{label}: cannot read ({_os_reason(exc)})") from None
+        raise InputError(f"{label}: cannot read ({os_reason(exc)})") from None
     except BaseException:
         handle.close()
         raise
@@ -178,11 +142,11 @@ def _open_source(source: PathArg | bytes, name: str | None) -> tuple[str, Binary
     if isinstance(source, (bytes, bytearray, memoryview)):
         label = name or _BYTES_LABEL
         stream: BinaryIO = io.BytesIO(bytes(source))
-    elif _is_stdio(source):
+    elif is_stdio(source):
         label = name or _STDIN_LABEL
         stream = io.BytesIO(_read_stdin(label))
     else:
-        path = _fspath(source)
+        path = fspath(source)
         label = name or path
         stream = _open_file(path, label)
     try:
@@ -190,7 +154,7 @@ def _open_source(source: PathArg | bytes, name: str | None) -> tuple[str, Binary
         stream.seek(0)
     except OSError as exc:
         stream.close()
-        raise InputError(f"{label}: cannot read ({_os_reason(exc)})") from None
+        raise InputError(f"{label}: cannot read ({os_reason(exc)})") from None
     if empty:
         stream.close()
         raise InputError(f"{label}: empty file")
@@ -281,12 +245,12 @@ def _decode(stream: BinaryIO, label: str, min_side: int) -> np.ndarray:
     except MemoryError:
         raise InputError(f"{label}: image too large to decode (out of memory)") from None
     except OSError as exc:
-        message = _one_line(str(exc))
+        message = one_line(str(exc))
         if "truncated" in message:
             raise InputError(f"{label}: truncated image file (data ends early)") from None
         raise InputError(f"{label}: damaged or unsupported image ({message})") from None
     except Exception as exc:  # decoders of untrusted data raise many types
-        detail = _one_line(str(exc)) or type(exc).__name__
+        detail = one_line(str(exc)) or type(exc).__name__
         raise InputError(f"{label}: damaged or unsupported image ({detail})") from None
     finally:
         Image.MAX_IMAGE_PIXELS = saved_limit
@@ -346,14 +310,14 @@ def read_bytes(source: str | os.PathLike) -> bytes:
     Raises:
         InputError: the file is missing, a directory, or unreadable.
     """
-    if _is_stdio(source):
+    if is_stdio(source):
         return _read_stdin(_STDIN_LABEL)
-    path = _fspath(source)
+    path = fspath(source)
     with _open_file(path, path) as stream:
         try:
             return stream.read()
         except OSError as exc:
-            raise InputError(f"{path}: cannot read ({_os_reason(exc)})") from None
+            raise InputError(f"{path}: cannot read ({os_reason(exc)})") from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -393,125 +357,8 @@ def decode_png_roundtrip(image: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------------
-# writing
+# writing (atomic, see :mod:`stegnet.fileio`)
 # --------------------------------------------------------------------------------------------
-
-
-def _write_stdout(data: bytes) -> None:
-    """Write binary ``data`` to standard output, refusing a terminal."""
-    stdout = sys.stdout
-    if stdout is None:
-        raise OutputError(f"{_STDOUT_LABEL}: standard output is not available")
-    try:
-        is_tty = stdout.isatty()
-    except (AttributeError, ValueError, OSError):
-        is_tty = False
-    if is_tty:
-        raise UsageError(f"{_STDOUT_LABEL}: {_TTY_MESSAGE}")
-    try:
-        stdout.flush()  # anything already written as text goes first
-        stdout.buffer.write(data)
-        stdout.buffer.flush()
-    except BrokenPipeError:
-        raise OutputError(f"{_STDOUT_LABEL}: broken pipe") from None
-    except OSError as exc:
-        raise OutputError(f"{_STDOUT_LABEL}: cannot write ({_os_reason(exc)})") from None
-
-
-def _default_file_mode() -> int:
-    """Permissions a newly created file would get (0o666 minus the umask)."""
-    umask = os.umask(0o022)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def _is_special(path: str) -> bool:
-    """An existing destination that is not a regular file (``/dev/stdout``, a FIFO, ...).
-
-    Such destinations are written directly: there is no file to replace atomically, and
-    renaming a temporary file over them would destroy the device node or pipe.
-    """
-    try:
-        return not stat.S_ISREG(os.stat(path).st_mode) and not os.path.isdir(path)
-    except OSError:
-        return False
-
-
-def _check_destination(path: str, *, force: bool) -> None:
-    """Refuse a destination that is a directory, exists without ``force``, or has no parent."""
-    if _is_special(path):
-        return
-    if os.path.isdir(path):
-        raise OutputError(f"{path}: is a directory")
-    if os.path.lexists(path) and not force:
-        raise OutputError(f"{path}: exists (use --force to overwrite)")
-    parent = _parent_dir(path)
-    if not os.path.isdir(parent):
-        if os.path.exists(parent):
-            raise OutputError(f"{path}: {parent} is not a directory")
-        raise OutputError(f"{path}: directory {parent} does not exist")
-
-
-def _fsync_dir(directory: str) -> None:
-    """Best-effort fsync of a directory so a rename survives a crash (POSIX only)."""
-    if os.name != "posix":
-        return
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _atomic_write(path: str, data: bytes, *, force: bool) -> None:
-    """Write ``data`` to ``path`` through a temporary file and :func:`os.replace`."""
-    _check_destination(path, force=force)
-    if _is_special(path):
-        try:
-            with open(path, "wb") as stream:
-                stream.write(data)
-        except OSError as exc:
-            raise OutputError(f"{path}: cannot write ({_os_reason(exc)})") from None
-        return
-    directory = _parent_dir(path)
-    if os.path.lexists(path):
-        try:
-            mode = stat.S_IMODE(os.stat(path).st_mode)
-        except OSError:
-            mode = _default_file_mode()
-    else:
-        mode = _default_file_mode()
-    temp_name: str | None = None
-    try:
-        with tempfile.NamedTemporaryFile(
-            dir=directory,
-            delete=False,
-            prefix="." + os.path.basename(path),
-            suffix=".tmp",
-        ) as temp:
-            temp_name = temp.name
-            temp.write(data)
-            temp.flush()
-            os.fsync(temp.fileno())
-        os.chmod(temp_name, mode)
-        if not force and os.path.lexists(path):  # appeared while we were writing
-            raise OutputError(f"{path}: exists (use --force to overwrite)")
-        os.replace(temp_name, path)
-        temp_name = None
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write ({_os_reason(exc)})") from None
-    finally:
-        if temp_name is not None:
-            try:
-                os.unlink(temp_name)
-            except OSError:
-                pass
-    _fsync_dir(directory)
 
 
 def save_png(image: np.ndarray, path: str | os.PathLike, *, force: bool = False) -> None:
@@ -526,69 +373,11 @@ def save_png(image: np.ndarray, path: str | os.PathLike, *, force: bool = False)
             Nothing is left behind on failure and an existing file is untouched.
         TypeError, ValueError: ``image`` is not an ``H x W x 3`` ``uint8`` array.
     """
-    if _is_stdio(path):
-        _write_stdout(encode_png(image))
+    if is_stdio(path):
+        write_stdout(encode_png(image))
         return
-    target = _fspath(path)
-    if not _is_png_name(target) and not _is_special(target):
-        raise UsageError(f"{target}: {_NOT_PNG_MESSAGE}")
-    _check_destination(target, force=force)  # fail before encoding a large image
-    _atomic_write(target, encode_png(image), force=force)
-
-
-def write_bytes(data: bytes, path: str | os.PathLike, *, force: bool = False) -> None:
-    """Write ``data`` to ``path`` atomically (same rules as :func:`save_png`, any extension).
-
-    ``path`` ``"-"`` writes to standard output, which is refused when it is a terminal.
-
-    Raises:
-        UsageError: stdout is a terminal.
-        OutputError: as for :func:`save_png`.
-    """
-    if _is_stdio(path):
-        _write_stdout(bytes(data))
-        return
-    _atomic_write(_fspath(path), bytes(data), force=force)
-
-
-def _same_file(a: str, b: str) -> bool:
-    """True when ``a`` and ``b`` name the same file (by resolved path or by inode)."""
-    if os.path.realpath(a) == os.path.realpath(b):
-        return True
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
-
-
-def check_output_path(
-    output: str | os.PathLike | None,
-    inputs: Iterable[str | os.PathLike | bytes | None],
-    *,
-    force: bool,
-    png: bool,
-) -> None:
-    """Validate an output path before any expensive work is done.
-
-    ``output`` ``None`` or ``"-"`` (standard output) passes; so do inputs that are ``"-"``,
-    ``None`` or raw ``bytes``, which cannot collide with a file.
-
-    Raises:
-        UsageError: ``output`` is one of ``inputs`` (same resolved path or same file), or
-            ``png`` is true and the extension is not ``.png``.
-        OutputError: ``output`` exists and ``force`` is false, is a directory, or its parent
-            directory is missing or not writable.
-    """
-    if output is None or _is_stdio(output):
-        return
-    target = _fspath(output)
-    for source in inputs:
-        if source is None or _is_stdio(source) or isinstance(source, (bytes, bytearray)):
-            continue
-        if _same_file(target, _fspath(source)):
-            raise UsageError(f"{target}: output would overwrite an input")
-    if png and not _is_png_name(target) and not _is_special(target):
-        raise UsageError(f"{target}: {_NOT_PNG_MESSAGE}")
-    _check_destination(target, force=force)
-    if not os.access(_parent_dir(target), os.W_OK | os.X_OK):
-        raise OutputError(f"{target}: directory {_parent_dir(target)} is not writable")
+    target = fspath(path)
+    if not is_png_name(target) and not is_special(target):
+        raise UsageError(f"{target}: {NOT_PNG_MESSAGE}")
+    check_destination(target, force=force)  # fail before encoding a large image
+    atomic_write(target, encode_png(image), force=force)

@@ -31,10 +31,8 @@ are built from the raw PCG64 output only (not from ``Generator`` methods, whose 
 NumPy does not promise to keep across versions), so images stay readable after a NumPy
 upgrade.
 
-Reed-Solomon coding is done here with NumPy, batched over codewords (pure-Python
-``reedsolo`` takes ~13 ms per noisy codeword).  Decoding is errors-and-erasures
-Berlekamp-Massey + Chien search + Forney; a codeword is accepted only when all its syndromes
-are zero after correction.  When plain decoding of a codeword fails and per-bit
+Reed-Solomon coding is in :mod:`stegnet.payload.rs` (NumPy, batched over codewords).
+When plain decoding of a codeword fails and per-bit
 reliabilities are given, the decoder retries with the least reliable bytes of that codeword
 marked as erasures (generalised-minimum-distance decoding), each erasure costing one parity
 byte instead of two.
@@ -59,6 +57,10 @@ from stegnet.errors import (
     UsageError,
     WrongKeyOrCorrupted,
 )
+from stegnet.payload.rs import RS_N
+from stegnet.payload.rs import erasure_schedule as _erasure_schedule
+from stegnet.payload.rs import rs_decode as _rs_decode
+from stegnet.payload.rs import rs_encode as _rs_encode
 
 __all__ = [
     "CODEWORD_BITS",
@@ -75,9 +77,6 @@ __all__ = [
 
 MAGIC = b"SGN2"
 """Frame magic; the trailing digit is the format version."""
-
-RS_N = 255
-"""Bytes per Reed-Solomon codeword."""
 
 CODEWORD_BITS = 8 * RS_N
 """Channel bits per codeword (2040)."""
@@ -114,217 +113,6 @@ _PUBLIC_SEED = hashlib.sha256(b"stegnet-public").digest()
 _NOT_FOUND_MSG = "no payload found (if it was hidden with a key, the same key is needed)"
 _ENCRYPTED_MSG = "payload is encrypted: a key is needed"
 
-
-# --------------------------------------------------------------------------------------
-# GF(2^8) arithmetic and batched Reed-Solomon coding (reedsolo-compatible codewords)
-# --------------------------------------------------------------------------------------
-
-_PRIM = 0x11D
-
-
-def _build_gf_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Return (exp[510], log[256], flat multiplication table[65536], inverse[256])."""
-    exp = np.zeros(510, dtype=np.uint8)
-    log = np.zeros(256, dtype=np.int64)
-    x = 1
-    for i in range(255):
-        exp[i] = x
-        log[x] = i
-        x <<= 1
-        if x & 0x100:
-            x ^= _PRIM
-    exp[255:] = exp[:255]
-    mul = exp[(log[:, None] + log[None, :]) % 255]
-    mul[0, :] = 0
-    mul[:, 0] = 0
-    inv = np.zeros(256, dtype=np.uint8)
-    inv[1:] = exp[(255 - log[1:]) % 255]
-    return exp, log, np.ascontiguousarray(mul.reshape(-1)), inv
-
-
-_EXP, _LOG, _MUL, _INV = _build_gf_tables()
-
-
-def _gmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Element-wise (broadcasting) product in GF(2^8) of uint8 arrays."""
-    return _MUL[(a.astype(np.intp) << 8) | b]
-
-
-def _alpha_pow(e: np.ndarray | int) -> np.ndarray:
-    """alpha ** e for integer exponent(s) (any sign)."""
-    return _EXP[np.mod(e, 255)]
-
-
-@lru_cache(maxsize=16)
-def _generator_poly(nsym: int) -> np.ndarray:
-    """prod_{i<nsym} (x - alpha^i), coefficients highest degree first (monic)."""
-    g = np.array([1], dtype=np.uint8)
-    for i in range(nsym):
-        root = _alpha_pow(i)
-        nxt = np.zeros(len(g) + 1, dtype=np.uint8)
-        nxt[:-1] = g
-        nxt[1:] ^= _gmul(g, root)
-        g = nxt
-    return g
-
-
-@lru_cache(maxsize=16)
-def _chien_powers(nsym: int) -> np.ndarray:
-    """table[i, j] = x_j ** i with x_j = alpha^-(254 - j), the inverse locator of byte j."""
-    i = np.arange(nsym + 1)[:, None]
-    j = np.arange(RS_N)[None, :]
-    return _alpha_pow(i * (j + 1))
-
-
-def _rs_encode(msgs: np.ndarray, nsym: int) -> np.ndarray:
-    """Systematic RS encoding of (C, 255 - nsym) uint8 messages -> (C, 255) codewords."""
-    gen_tail = _generator_poly(nsym)[1:][None, :]
-    rem = np.zeros((msgs.shape[0], nsym), dtype=np.uint8)
-    for j in range(msgs.shape[1]):
-        feedback = msgs[:, j] ^ rem[:, 0]
-        rem[:, :-1] = rem[:, 1:]
-        rem[:, -1] = 0
-        rem ^= _gmul(feedback[:, None], gen_tail)
-    return np.concatenate([msgs, rem], axis=1)
-
-
-def _rs_syndromes(cws: np.ndarray, nsym: int) -> np.ndarray:
-    """(C, 255) codewords -> (C, nsym) syndromes S_i = c(alpha^i) (Horner over bytes)."""
-    alphas = _alpha_pow(np.arange(nsym))[None, :]
-    synd = np.zeros((cws.shape[0], nsym), dtype=np.uint8)
-    for j in range(cws.shape[1]):
-        synd = _gmul(synd, alphas) ^ cws[:, j : j + 1]
-    return synd
-
-
-def _poly_mul_trunc(a: np.ndarray, b: np.ndarray, length: int) -> np.ndarray:
-    """Row-wise product of ascending-coefficient polynomials, truncated to `length` terms."""
-    out = np.zeros((a.shape[0], length), dtype=np.uint8)
-    for i in range(min(a.shape[1], length)):
-        coef = a[:, i : i + 1]
-        if not coef.any():
-            continue
-        width = min(b.shape[1], length - i)
-        out[:, i : i + width] ^= _gmul(coef, b[:, :width])
-    return out
-
-
-def _rs_decode(
-    cws: np.ndarray, nsym: int, erase_pos: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Errors-and-erasures decoding of a batch of codewords.
-
-    Args:
-        cws: (C, 255) uint8 received codewords.
-        nsym: parity bytes per codeword.
-        erase_pos: optional (C, E) byte indices to treat as erasures, -1 for "none".
-
-    Returns:
-        (corrected codewords, ok) where ok[c] is True only if codeword c now has all
-        syndromes zero and the correction was within the code's guaranteed radius
-        (2 * errors + erasures <= nsym).  Rows with ok False are returned unchanged.
-    """
-    cws = np.asarray(cws, dtype=np.uint8)
-    n_cw = cws.shape[0]
-    out = cws.copy()
-    ok = np.zeros(n_cw, dtype=bool)
-    if n_cw == 0:
-        return out, ok
-    synd = _rs_syndromes(cws, nsym)
-    dirty = synd.any(axis=1)
-    ok[~dirty] = True
-    if erase_pos is not None:
-        erase_pos = np.asarray(erase_pos, dtype=np.int64).reshape(n_cw, -1)
-    if not dirty.any():
-        return out, ok
-    rows = np.flatnonzero(dirty)
-    s = synd[rows]
-    c = len(rows)
-    plen = nsym + 1
-
-    # Erasure locator Gamma(x) = prod (1 - X_k x), X_k = alpha^(254 - pos_k); ascending.
-    gamma = np.zeros((c, plen), dtype=np.uint8)
-    gamma[:, 0] = 1
-    rho = np.zeros(c, dtype=np.int64)
-    if erase_pos is not None and erase_pos.shape[1]:
-        ep = erase_pos[rows]
-        for slot in range(ep.shape[1]):
-            pos = ep[:, slot]
-            valid = (pos >= 0) & (pos < RS_N) & (rho < nsym)
-            if not valid.any():
-                continue
-            x_k = _alpha_pow(RS_N - 1 - np.where(valid, pos, 0))[:, None]
-            shifted = np.zeros_like(gamma)
-            shifted[:, 1:] = _gmul(gamma[:, :-1], x_k)
-            gamma = np.where(valid[:, None], gamma ^ shifted, gamma)
-            rho += valid
-    # Forney syndromes: T_j = (Gamma * S)_{j + rho}, j < nsym - rho.
-    xi = _poly_mul_trunc(gamma, s, nsym)
-    idx = np.arange(nsym)[None, :] + rho[:, None]
-    t_len = nsym - rho
-    t = np.where(idx < nsym, np.take_along_axis(xi, np.minimum(idx, nsym - 1), axis=1), 0)
-    t = t.astype(np.uint8)
-
-    # Berlekamp-Massey on T (errors only), batched; rows freeze once r >= len(T).
-    sigma = np.zeros((c, plen), dtype=np.uint8)
-    sigma[:, 0] = 1
-    b = sigma.copy()
-    big_l = np.zeros(c, dtype=np.int64)
-    for r in range(int(t_len.max())):
-        active = r < t_len
-        k = min(r + 1, plen)
-        delta = np.bitwise_xor.reduce(_gmul(sigma[:, :k], t[:, r::-1][:, :k]), axis=1)
-        xb = np.zeros_like(b)
-        xb[:, 1:] = b[:, :-1]
-        nz = active & (delta != 0)
-        grow = nz & (2 * big_l <= r)
-        new_sigma = sigma ^ _gmul(delta[:, None], xb)
-        b = np.where(grow[:, None], _gmul(sigma, _INV[delta][:, None]), xb)
-        sigma = np.where(nz[:, None], new_sigma, sigma)
-        big_l = np.where(grow, r + 1 - big_l, big_l)
-
-    # Errata locator Psi = sigma * Gamma, evaluator Omega = S * Psi mod x^nsym.
-    psi = _poly_mul_trunc(sigma, gamma, plen)
-    nonzero = psi != 0
-    deg = plen - 1 - np.argmax(nonzero[:, ::-1], axis=1)
-    feasible = (2 * big_l + rho <= nsym) & (deg == big_l + rho)
-    omega = _poly_mul_trunc(s, psi, nsym)
-
-    # Chien search + Forney over all 255 byte positions.
-    powers = _chien_powers(nsym)
-    psi_val = np.zeros((c, RS_N), dtype=np.uint8)
-    dpsi_val = np.zeros((c, RS_N), dtype=np.uint8)
-    om_val = np.zeros((c, RS_N), dtype=np.uint8)
-    for i in range(int(deg.max()) + 1):
-        term = psi[:, i : i + 1]
-        if term.any():
-            psi_val ^= _gmul(term, powers[i][None, :])
-            if i % 2 == 1:
-                dpsi_val ^= _gmul(term, powers[i - 1][None, :])
-        if i < nsym:
-            oterm = omega[:, i : i + 1]
-            if oterm.any():
-                om_val ^= _gmul(oterm, powers[i][None, :])
-    roots = psi_val == 0
-    feasible &= roots.sum(axis=1) == deg
-    feasible &= ~(roots & (dpsi_val == 0)).any(axis=1)
-    x_big = _alpha_pow(RS_N - 1 - np.arange(RS_N))[None, :]
-    magnitude = _gmul(x_big, _gmul(om_val, _INV[dpsi_val]))
-    fixed = cws[rows] ^ np.where(roots, magnitude, 0).astype(np.uint8)
-
-    cand = np.flatnonzero(feasible)
-    if len(cand):
-        clean = ~_rs_syndromes(fixed[cand], nsym).any(axis=1)
-        good = cand[clean]
-        out[rows[good]] = fixed[good]
-        ok[rows[good]] = True
-    return out, ok
-
-
-def _erasure_schedule(nsym: int) -> list[int]:
-    """Erasure counts tried, in increasing order, for codewords that failed plain decoding."""
-    counts = {max(1, (nsym * f) // 16) for f in (4, 8, 10, 12, 13, 14, 15, 16)}
-    return sorted(counts)
 
 
 # --------------------------------------------------------------------------------------
