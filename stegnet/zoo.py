@@ -169,6 +169,8 @@ def build_model(arch: str, config: dict) -> torch.nn.Module:
         return registry.build(arch, config)
     except KeyError:
         raise ModelError(f"unknown architecture '{arch}'") from None
+    except TypeError as error:  # a config key the architecture does not have (any more)
+        raise ModelError(f"a '{arch}' model with an unusable config ({error})") from None
 
 
 def architecture_task(arch: str) -> str | None:

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import torch
 
 from stegnet.models.cinn import ColourFlow, ColourFlowConfig, merge_colour, split_colour
@@ -67,12 +68,22 @@ def test_colour_flow_analyse_recovers_synthesised_latent() -> None:
     assert (flow.analyse(stego) - z).abs().max() < 1e-4
 
 
-def test_reveal_refiner_starts_as_identity_and_is_optional() -> None:
-    net = HideNet(HideNetConfig(blocks=1, hidden=4, refine=8))
-    _randomise(net.blocks, 0.1)
+def test_hidenet_reveal_latents_and_config_without_refiner() -> None:
+    net = HideNet(HideNetConfig(blocks=1, hidden=4))
+    _randomise(net, 0.1)
     stego = torch.rand(1, 3, 16, 16)
-    raw = net.reveal_invertible(stego)
-    assert torch.equal(net.reveal(stego), raw)  # zero-initialised last layer
-    _randomise(net.refiner, 0.1)
-    assert not torch.equal(net.reveal(stego), raw)
-    assert torch.equal(net.reveal(stego, refine=False), raw)
+    zeros = net.reveal(stego)
+    assert zeros.shape == stego.shape
+    assert torch.equal(net.reveal(stego, latent="gaussian", seed=1),
+                       net.reveal(stego, latent="gaussian", seed=1))
+    assert not torch.equal(net.reveal(stego, latent="gaussian", seed=1), zeros)
+    with pytest.raises(ValueError, match="latent"):
+        net.reveal(stego, latent="uniform")
+    assert set(HideNetConfig().to_dict()) == {"blocks", "hidden", "depth", "clamp"}
+    assert not hasattr(net, "refiner")
+
+
+def test_colour_flow_needs_its_condition() -> None:
+    flow = ColourFlow(ColourFlowConfig(blocks=1, hidden=4, cond_channels=4))
+    with pytest.raises(ValueError, match="condition"):
+        flow(torch.randn(1, 6, 4, 4))

@@ -43,9 +43,11 @@ def test_a_model_of_another_task_is_refused_with_a_hint() -> None:
         zoo.load_weights(info.path, "bits")
 
 
-def test_unknown_architecture_is_a_model_error() -> None:
+def test_unknown_architecture_or_config_is_a_model_error() -> None:
     with pytest.raises(ModelError, match="unknown architecture"):
         zoo.build_model("no-such-net", {})
+    with pytest.raises(ModelError, match="unusable config"):
+        zoo.build_model("hinet", {"blocks": 2, "refine": 4})  # the removed refiner
 
 
 def test_register_model_adds_an_entry(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,6 +15,11 @@ and a stack of conditional affine couplings maps ``ab_HF / HF_SCALE`` to a
 latent ``z`` (B, 6, h, w) that is standard normal for natural photos
 (trained by maximum likelihood). ``forward`` = analysis (colour -> z),
 ``rev=True`` = synthesis (z -> colour). Payload bits are the signs of ``z``.
+
+The couplings, each followed by a fixed channel permutation, form one
+:class:`~stegnet.layers.invertible.InvertibleSequence` (``ColourFlow.layers``), so
+``ColourFlow.forward(x, c, rev=False, jac=True)`` has the same calling convention as
+every invertible layer, with ``c = condition(cond_input)``.
 """
 
 from __future__ import annotations
@@ -25,7 +30,12 @@ import torch
 from torch import Tensor, nn
 
 from stegnet.color import lab_to_rgb, rgb_to_lab
-from stegnet.layers.invertible import ChannelPermutation, ConditionalAffineCoupling
+from stegnet.layers.invertible import (
+    ChannelPermutation,
+    ConditionalAffineCoupling,
+    InvertibleModule,
+    InvertibleSequence,
+)
 from stegnet.layers.wavelet import haar_dwt, haar_idwt
 from stegnet.models.registry import register_model
 
@@ -98,7 +108,7 @@ class ColourFlow(nn.Module):
         self.config = config or ColourFlowConfig()
         cfg = self.config
         self.cond_net = CondNet(cfg.cond_channels)
-        layers: list[nn.Module] = []
+        layers: list[InvertibleModule] = []
         for index in range(cfg.blocks):
             layers.append(
                 ConditionalAffineCoupling(
@@ -106,32 +116,31 @@ class ColourFlow(nn.Module):
                 )
             )
             layers.append(ChannelPermutation(LATENT_CHANNELS, seed=index))
-        self.layers = nn.ModuleList(layers)
+        self.layers = InvertibleSequence(layers)
 
     def condition(self, cond_input: Tensor) -> Tensor:
         """(B, 6, h, w) -> (B, K, h, w)."""
         return self.cond_net(cond_input)
 
-    def forward(self, x: Tensor, cond: Tensor, rev: bool = False) -> tuple[Tensor, Tensor]:
-        """Colour detail x (B, 6, h, w) -> z (rev=False) or z -> colour (rev=True); with log-det."""
-        log_det = x.new_zeros(x.shape[0])
-        layers = reversed(self.layers) if rev else self.layers
-        for layer in layers:
-            if isinstance(layer, ConditionalAffineCoupling):
-                x, step_log_det = layer(x, cond, rev=rev)
-            else:
-                x, step_log_det = layer(x, rev=rev)
-            log_det = log_det + step_log_det
-        return x, log_det
+    def forward(
+        self, x: Tensor, c: Tensor | None = None, rev: bool = False, jac: bool = True
+    ) -> tuple[Tensor, Tensor]:
+        """Run the flow: ``(y, log_det (B,))``.
+
+        ``rev=False``: colour detail ``x`` (B, 6, h, w) -> latent ``z`` (B, 6, h, w);
+        ``rev=True``: ``z`` -> colour detail. ``c`` is the condition (B, K, h, w) from
+        :meth:`condition` (required: ``ValueError`` if None).
+        """
+        return self.layers(x, c=c, rev=rev, jac=jac)
 
     def analyse(self, rgb: Tensor) -> Tensor:
         """rgb (B, 3, H, W) in [0, 1] -> latent z (B, 6, H/2, W/2)."""
         cond_input, colour_hf = split_colour(rgb)
-        z, _ = self.forward(colour_hf, self.condition(cond_input))
+        z, _ = self.forward(colour_hf, self.condition(cond_input), jac=False)
         return z
 
     def synthesise(self, cover: Tensor, z: Tensor) -> Tensor:
         """cover (B, 3, H, W) in [0, 1], z (B, 6, H/2, W/2) -> stego RGB (B, 3, H, W), unrounded."""
         cond_input, _ = split_colour(cover)
-        colour_hf, _ = self.forward(z, self.condition(cond_input), rev=True)
+        colour_hf, _ = self.forward(z, self.condition(cond_input), rev=True, jac=False)
         return merge_colour(cover, colour_hf)
