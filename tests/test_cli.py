@@ -337,10 +337,9 @@ def test_eval_commands_write_json(tmp_path: Path) -> None:
 
 
 def test_analyze_runs_classic_and_shipped_cnn_detectors(files) -> None:
-    from stegnet.analysis import detectors_dir
+    from stegnet.zoo import list_models
 
-    shipped = sorted(p.stem.removeprefix("xunet-") for p in
-                     detectors_dir().glob("xunet-*.safetensors"))
+    shipped = sorted(m.name.removeprefix("xunet-") for m in list_models("detect"))
     assert {"hide", "bits-full", "lsb-full"} <= set(shipped)
     stego = files["dir"] / "stego.png"
     assert runner.invoke(app, ["hide", str(files["cover"]), str(files["secret"]), "-o",

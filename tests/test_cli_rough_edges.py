@@ -151,6 +151,27 @@ def test_subprocess_training_data_missing(data_dirs) -> None:
     assert "no such folder" in line and "internal error" not in line
 
 
+
+def test_train_prints_on_stdout_only_with_json(tmp_path: Path) -> None:
+    """The recipe's validation records: stderr by default, nowhere with -q, JSON lines on
+    stdout with --json (then the run folder as the last line)."""
+    data = tmp_path / "photos"
+    data.mkdir()
+    for index in range(11):
+        _save(data / f"p{index:02d}.jpg", synthetic_photo(48, 56, index))
+    base = ["train", "hide", "--data", str(data), "--steps", "1", "--blocks", "1", "--hidden",
+            "4", "--batch", "2", "--crop", "16", "--threads", "1"]
+    quiet = runner.invoke(app, [*base, "--out", str(tmp_path / "q"), "-q"])
+    assert quiet.exit_code == 0, quiet.stderr
+    assert quiet.stdout == "" and quiet.stderr == ""
+    plain = runner.invoke(app, [*base, "--out", str(tmp_path / "p")])
+    assert plain.exit_code == 0 and plain.stdout == ""
+    assert '"step": 1' in plain.stderr and "best weights" in plain.stderr
+    as_json = runner.invoke(app, [*base, "--out", str(tmp_path / "j"), "--json", "-q"])
+    assert as_json.exit_code == 0 and as_json.stderr == ""
+    records = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert records[0]["step"] == 1 and records[-1]["run"] == str(tmp_path / "j")
+
 # ---------------------------------------------------------------- 3. unknown models
 @pytest.mark.parametrize(
     ("args", "available"),
@@ -162,6 +183,8 @@ def test_subprocess_training_data_missing(data_dirs) -> None:
         (["capacity", "{cover}"], "cinn-s6"),
         (["eval", "hide", "--covers", "{dir}", "--out", "{dir}/o.json"], "hinet-s8"),
         (["eval", "bits", "--covers", "{dir}", "--out", "{dir}/o.json"], "cinn-s6"),
+        (["eval", "rate-distortion", "--covers", "{dir}", "--out", "{dir}/o.json"], "cinn-s6"),
+        (["eval", "robustness", "--covers", "{dir}", "--out", "{dir}/o.json"], "hinet-s8"),
     ],
 )
 def test_unknown_model_is_usage_error(cover, args, available) -> None:
@@ -188,6 +211,42 @@ def test_subprocess_unknown_model_exit_2(cover) -> None:
     assert proc.returncode == 2 and proc.stdout == ""
     assert "available: cinn-s6" in _one_error_line(proc.stderr)
 
+
+
+@pytest.mark.parametrize(("study", "args", "model"), [
+    ("eval_hide", ["hide"], "hinet-s4"),
+    ("eval_bits", ["bits"], None),
+    ("eval_rate_distortion", ["rate-distortion"], "cinn-s6"),
+    ("eval_robustness", ["robustness"], "hinet-s4"),
+    ("eval_steganalysis", ["analyze", "--set", "{dir}/set"], None),
+])
+def test_eval_passes_model_and_device_to_the_study(cover, monkeypatch, study, args,
+                                                   model) -> None:
+    from stegnet_research import evaluate, stegdata
+
+    seen = {}
+
+    stats = {"mean": 0.0, "min": 0.0, "max": 0.0}
+    keys = ("stego_psnr", "secret_psnr", "raw_ber", "net_bpp", "delta_e00_mean")
+    aggregate = {**{k: stats for k in keys}, "round_trips": 0, "failures": 0}
+
+    def fake(*positional, **kwargs):
+        seen.update(kwargs)
+        return {"aggregate": aggregate, "curve": [], "temperature_curve": [], "table": {},
+                "detection": {}}
+
+    monkeypatch.setattr(evaluate, study, fake)
+    monkeypatch.setattr(stegdata, "build", lambda *a, **k: None)
+    folder = cover.parent
+    argv = ["eval", *[a.format(dir=folder) for a in args], "--covers", str(folder), "--out",
+            str(folder / "o.json"), "--device", "cpu", "-q"]
+    argv += ["--model", model] if model else []
+    result = runner.invoke(app, argv)
+    assert result.exit_code == 0, result.stderr
+    assert seen["device"] == "cpu"
+    if study != "eval_steganalysis":  # its models are the detectors (--detectors)
+        assert seen["model"] == model
+    assert json.loads((folder / "o.json").read_text())["device"] == "cpu"
 
 # ---------------------------------------------------------------- 4. tiny covers
 def test_capacity_of_an_image_too_small_for_any_payload(tmp_path: Path, monkeypatch) -> None:

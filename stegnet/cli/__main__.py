@@ -1,0 +1,5 @@
+"""``python -m stegnet.cli``: the ``stegnet`` command."""
+
+from stegnet.cli import main
+
+main()
