@@ -101,16 +101,17 @@ def covers(held: list[Path]) -> list[tuple[str, str, np.ndarray, np.ndarray]]:
     return plan
 
 
-def largest_sparse_payload(height: int, width: int) -> int:
+def largest_sparse_payload(height: int, width: int, nsym: int) -> int:
     """The largest payload embed-bits still embeds sparsely (auto mode), or 0 if this
-    version of stegnet.bits has no sparse mode."""
+    version of stegnet.bits has no sparse mode. ``nsym``: the flow's base error correction
+    (:func:`stegnet.bits.ecc_nsym`)."""
     from stegnet import bits
     from stegnet.payload import container
 
     if not hasattr(bits, "SPARSE_MAX_FRACTION") or not hasattr(container, "needed_bits"):
         return 0
     channel = bits.channel_bits(height, width)
-    low, high = 0, bits.capacity(height, width, False, bits.ecc_nsym())
+    low, high = 0, bits.capacity(height, width, False, nsym)
     while low < high:
         middle = (low + high + 1) // 2
         needed = container.needed_bits(middle, False, bits.SPARSE_NSYM[0])
@@ -150,11 +151,12 @@ def main(argv: list[str] | None = None) -> None:
 
     from stegnet import bits, hiding
     from stegnet.device import thread_count
-    from stegnet.zoo import load_model
+    from stegnet.zoo import load
 
     torch.set_num_threads(args.threads or thread_count())
-    hide_s8, hide_s4 = load_model("hide", None, "cpu"), load_model("hide", "hinet-s4", "cpu")
-    flow = load_model("bits", None, "cpu")
+    hide_s8, hide_s4 = load("hide"), load("hide", "hinet-s4")
+    flow = load("bits")
+    nsym = bits.ecc_nsym(flow)
     wanted = {name.strip() for name in args.sets.split(",")}
     plan = [entry for entry in covers(held_out_photos(args.data)) if entry[0] in wanted]
     if args.limit:
@@ -169,13 +171,13 @@ def main(argv: list[str] | None = None) -> None:
         net = hide_s4 if kind == "hide-s4" else hide_s8
         key = b"measurement key" if kind == "hide-keyed" else None
         if min(height, width) >= hiding.MIN_COVER_SIDE:
-            variants["hide"] = hiding.hide(cover, secret, net, "cpu", key=key)
-        capacity = bits.capacity(height, width, False, bits.ecc_nsym())
+            variants["hide"] = hiding.hide(cover, secret, net, key=key)
+        capacity = bits.capacity(height, width, False, nsym)
         bits_plan = [("bits-text", b"meet at noon by the old oak tree, bring"[:40], None, 0.8)]
         if index % 3 == 0:
             bits_plan.append(("bits-half", os.urandom(max(1, capacity // 2)), None, 0.8))
         elif index % 3 == 1:
-            sparse_max = largest_sparse_payload(height, width)
+            sparse_max = largest_sparse_payload(height, width, nsym)
             if sparse_max:
                 bits_plan.append(("bits-sparse-max", os.urandom(sparse_max), None, 0.8))
         else:
@@ -183,8 +185,7 @@ def main(argv: list[str] | None = None) -> None:
                               b"measurement key", 0.5))
         for label, payload, bits_key, temperature in bits_plan:
             try:
-                report = bits.embed(cover, payload, bits_key, flow, None, "cpu",
-                                    temperature=temperature)
+                report = bits.embed(cover, payload, bits_key, flow, temperature=temperature)
             except Exception as error:  # noqa: BLE001 - record and go on
                 rows.append({"set": group, "image": name, "class": label, "size":
                              f"{width}x{height}", "error": f"{type(error).__name__}: {error}"})
@@ -193,7 +194,7 @@ def main(argv: list[str] | None = None) -> None:
             modes[label] = getattr(report, "mode", "full")
         for label, image in variants.items():
             stego = png_round_trip(image)
-            found = hiding.detect(stego, flow, "cpu")
+            found = hiding.detect(stego, flow)
             truth = "hide" if label == "hide" else ("bits" if label.startswith("bits")
                                                     else "clean")
             rows.append({"set": group, "image": name, "size": f"{width}x{height}",

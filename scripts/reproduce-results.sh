@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerate everything in results/ (numbers behind the README) from the shipped weights.
-# Needs the training photos at ../shared/data/train (the held-out split is used) and
-# matplotlib for the figures (pip install ".[plots]").
+# Run from the repository root: every path below (results/, weights/, runs/, README.md) is
+# relative to it. Needs the training photos at ../shared/data/train (the held-out split is
+# used) and matplotlib for the figures (pip install ".[plots]").
 set -euo pipefail
 data=${1:-../shared/data/train}
 stegnet eval hide --covers "$data" --held-out --size 512
@@ -15,7 +16,8 @@ stegnet eval robustness --covers "$data" --held-out --size 256 --limit 10
 stegnet eval analyze --covers "$data" --set runs/stegdata --jobs 2 --detectors none
 for method in hide bits-full bits-half lsb-full lsb-half; do
   stegnet train detector --method "$method" --set runs/stegdata --out "runs/detect-$method"
-  python -m stegnet_research.train.detector --publish --data runs/stegdata --out "runs/detect-$method"
+  python -m stegnet_research.train.detector --publish --data runs/stegdata \
+    --out "runs/detect-$method" --dest weights/detectors
 done
 stegnet eval analyze --covers "$data" --set runs/stegdata
 stegnet eval analyze --covers "$data" --set runs/stegdata-512 --size 512 --limit 30 --jobs 2
@@ -24,5 +26,5 @@ stegnet eval analyze --covers "$data" --set runs/stegdata-512 --size 512 --limit
 python -m stegnet_research.detstudy --data "$data" --work runs/detstudy \
   --out results/detection-vs-payload
 stegnet bench --sizes 256,512,1024,2048 --large --startup --json > results/bench-cpu.json
-python -m stegnet_research.plots --data "$data"
-python -m stegnet_research.cards readme
+python -m stegnet_research.plots --data "$data" --results results --out results
+python -m stegnet_research.cards readme --results results --readme README.md

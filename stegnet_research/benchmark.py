@@ -36,7 +36,7 @@ def run_benchmark(
 
     from stegnet import bits, hiding
     from stegnet.device import resolve_device
-    from stegnet.zoo import load_model
+    from stegnet.zoo import load
 
     methods = methods or ["hide", "bits"]
     dev = resolve_device(device)
@@ -49,24 +49,24 @@ def run_benchmark(
         if dev == "cuda":
             torch.cuda.reset_peak_memory_stats()
         if "hide" in methods:
-            net = load_model("hide", None, dev)
+            net = load("hide", None, dev)
             started = time.perf_counter()
-            stego = hiding.hide(cover, secret, net, dev)
+            stego = hiding.hide(cover, secret, net)
             row["hide_s"] = round(time.perf_counter() - started, 3)
             started = time.perf_counter()
-            hiding.reveal(stego, net, dev)
+            hiding.reveal(stego, net)
             row["reveal_s"] = round(time.perf_counter() - started, 3)
         if "bits" in methods:
-            flow = load_model("bits", None, dev)
+            flow = load("bits", None, dev)
             # a payload that also fits the second error-correction strength, so that flat
             # synthetic covers (hard: smooth colour) can use it if they need to
-            cap = bits.capacity(height, width, False, bits.nsym_ladder(bits.ecc_nsym())[1])
+            cap = bits.capacity(height, width, False, bits.nsym_ladder(bits.ecc_nsym(flow))[1])
             payload = bytes(range(256)) * (cap // 256) + bytes(cap % 256)
             started = time.perf_counter()
-            report = bits.embed(cover, payload, None, flow, None, dev)
+            report = bits.embed(cover, payload, None, flow)
             embed_s = time.perf_counter() - started
             started = time.perf_counter()
-            bits.extract(report.stego, None, flow, None, dev)
+            bits.extract(report.stego, None, flow)
             extract_s = time.perf_counter() - started
             row.update(payload_bytes=cap, nsym=report.nsym, raw_ber=round(report.raw_ber, 4),
                        embed_s=round(embed_s, 3),
@@ -76,7 +76,7 @@ def run_benchmark(
             small = bytes(range(256)) * 4  # 1 KiB: the common case of a short message
             if len(small) <= cap:
                 started = time.perf_counter()
-                report = bits.embed(cover, small, None, flow, None, dev)
+                report = bits.embed(cover, small, None, flow)
                 row.update(embed_1k_s=round(time.perf_counter() - started, 3),
                            embed_1k_mode=report.mode)
         row["peak_rss_mib"] = round(peak_rss_mib(), 1)
@@ -102,8 +102,10 @@ def isolated_case(width: int, height: int, device: str = "auto",
 
 
 def startup_times() -> dict:
-    """Wall time of `stegnet --help` and of one `stegnet hide` (512 px) in fresh processes."""
-    command = [sys.executable, "-m", "stegnet.cli"]
+    """Wall time of `stegnet --help` and of one `stegnet hide` (512 px) in fresh processes
+    (the installed ``stegnet`` command beside this interpreter)."""
+    script = Path(sys.executable).with_name("stegnet")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "stegnet.cli"]
     started = time.perf_counter()
     subprocess.run([*command, "--help"], capture_output=True, check=True)
     help_s = time.perf_counter() - started

@@ -1,25 +1,34 @@
 """Model cards and README tables, generated from training runs and ``results/`` JSON.
 
 ``python -m stegnet_research.cards publish RUN NAME --task hide
---results results/NAME/heldout-512.json``
-copies ``RUN/best.safetensors`` to ``weights/NAME.safetensors`` and writes the card
-(``weights/NAME.json`` and ``weights/NAME.md``) from the run's config and curve and the
-evaluation JSON. ``python -m stegnet_research.cards readme`` regenerates the tables between the
-``<!-- results:start -->`` / ``<!-- results:end -->`` markers of README.md from the
-same JSON files, so no number in the README is typed by hand.
+--results results/NAME/heldout-512.json [--weights weights] [--out results]``
+copies ``RUN/best.safetensors`` to ``WEIGHTS/NAME.safetensors``, writes the card
+(``WEIGHTS/NAME.json`` and ``WEIGHTS/NAME.md``) from the run's config and curve and the
+evaluation JSON, and copies the training curve to ``OUT/NAME/training-log.jsonl``.
+``python -m stegnet_research.cards readme [--results results] [--readme README.md]``
+regenerates the tables between the ``<!-- results:start -->`` / ``<!-- results:end -->``
+(and rate-distortion) markers of the README from the JSON files under ``RESULTS``, so no
+number in the README is typed by hand. Every folder is relative to the current directory
+(run from the repository root); nothing is written anywhere else.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
 
 from stegnet_research.data import split_photos
 
-ROOT = Path(__file__).resolve().parent.parent
 START, END = "<!-- results:start -->", "<!-- results:end -->"
+WEIGHTS, RESULTS, README = Path("weights"), Path("results"), Path("README.md")
+
+
+def _relative(path: Path, base: Path) -> str:
+    """``path`` relative to the folder ``base`` (POSIX separators), for links and cards."""
+    return Path(os.path.relpath(path.resolve(), base.resolve())).as_posix()
 
 
 def _curve(run: Path) -> list[dict]:
@@ -62,12 +71,15 @@ def card_metrics(task: str, result: dict) -> dict:
 
 
 def publish(run: Path, name: str, task: str, results: Path, summary: str,
-            default: bool = True, extra: dict | None = None) -> dict:
-    """Copy a run's best weights into weights/ and write its card (JSON + markdown)."""
+            default: bool = True, extra: dict | None = None, *, weights_dir: Path = WEIGHTS,
+            results_dir: Path = RESULTS) -> dict:
+    """Copy a run's best weights into ``weights_dir`` and write its card (JSON + markdown);
+    the training curve goes to ``results_dir/NAME/training-log.jsonl``. ``results`` is the
+    evaluation JSON the card's metrics come from. Paths in the card are relative to the
+    current directory (the repository root)."""
     from stegnet.zoo import read_weights
 
-    weights_dir = ROOT / "weights"
-    weights_dir.mkdir(exist_ok=True)
+    weights_dir.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(run / "best.safetensors", weights_dir / f"{name}.safetensors")
     state, arch, config = read_weights(weights_dir / f"{name}.safetensors")
     params = sum(t.numel() for t in state.values())
@@ -100,15 +112,15 @@ def publish(run: Path, name: str, task: str, results: Path, summary: str,
             "wall_minutes": round(sum(_segment_times(curve)) / 60, 1),
             "config": {k: v for k, v in run_config.items() if k not in ("model",)},
         },
-        "evaluation": {"results": str(results.relative_to(ROOT)), "dataset": result["dataset"],
+        "evaluation": {"results": _relative(results, Path.cwd()), "dataset": result["dataset"],
                        "command": result.get("command", "")},
         "metrics": card_metrics(task, result),
         **(extra or {}),
     }
-    curve_dir = ROOT / "results" / name
+    curve_dir = results_dir / name
     curve_dir.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(run / "log.jsonl", curve_dir / "training-log.jsonl")
-    card["training"]["curve"] = f"results/{name}/training-log.jsonl"
+    card["training"]["curve"] = _relative(curve_dir / "training-log.jsonl", Path.cwd())
     (weights_dir / f"{name}.json").write_text(json.dumps(card, indent=1) + "\n")
     (weights_dir / f"{name}.md").write_text(render_card(card))
     return card
@@ -144,15 +156,16 @@ def render_card(card: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def readme_tables() -> str:
-    """Markdown tables of every results/*/*.json (hide and bits), for the README."""
+def readme_tables(results_dir: Path = RESULTS, base: Path = Path(".")) -> str:
+    """Markdown tables of every ``results_dir/*/*.json`` (hide and bits), for the README;
+    links are relative to the folder ``base`` (the README's)."""
     hide_rows, bits_rows = [], []
-    for path in sorted((ROOT / "results").glob("*/*.json")):
+    for path in sorted(results_dir.glob("*/*.json")):
         result = json.loads(path.read_text())
         if "aggregate" not in result:
             continue
         agg = result["aggregate"]
-        rel = path.relative_to(ROOT)
+        rel = Path(_relative(path, base))
         if result.get("method") == "hide":
             hide_rows.append(
                 f"| {result['model']} | {result['dataset']} ({agg['stego_psnr']['count']} imgs, "
@@ -175,7 +188,7 @@ def readme_tables() -> str:
            "**embed-bits / extract-bits** (capacity payload; mean / worst image)", "",
            "| model | data | round trips / failures | raw BER | net bit/pixel | PSNR | "
            "ΔE00 | JSON |", "|---|---|---|---|---|---|---|---|", *bits_rows]
-    out += steganalysis_table(ROOT / "results" / "steganalysis" / "heldout-256.json")
+    out += steganalysis_table(results_dir / "steganalysis" / "heldout-256.json", base)
     return "\n".join(out) + "\n"
 
 
@@ -183,15 +196,16 @@ DETECTOR_NAMES = {"chi_square_p": "chi-square", "chi_square_seq": "chi-square sc
                   "rs_rate": "RS", "spa_rate": "SPA", "cnn": "CNN (trained)"}
 
 
-def steganalysis_table(path: Path) -> list[str]:
-    """README rows: held-out accuracy / AUC of each detector against each method."""
+def steganalysis_table(path: Path, base: Path = Path(".")) -> list[str]:
+    """README rows: held-out accuracy / AUC of each detector against each method (the
+    JSON linked relative to the folder ``base``)."""
     if not path.exists():
         return []
     result = json.loads(path.read_text())
     detection = result["detection"]
     detectors = [d for d in DETECTOR_NAMES if any(d in row for row in detection.values())]
     images = result["images"]
-    rel = path.relative_to(ROOT)
+    rel = _relative(path, base)
     lines = ["", f"**Steganalysis** (held-out: {images['heldout']} clean + {images['heldout']} "
              f"stego images per method, 256 px; accuracy / AUC, 0.50 = chance; classic "
              f"detectors use the threshold fitted on the {images['train']} training covers, "
@@ -242,10 +256,12 @@ def _fill(text: str, start: str, end: str, body: str) -> str:
     return f"{head}{start}\n{body}{end}{tail}"
 
 
-def update_readme(readme: Path = ROOT / "README.md") -> None:
-    text = _fill(readme.read_text(), START, END, readme_tables())
+def update_readme(readme: Path = README, results_dir: Path = RESULTS) -> None:
+    """Regenerate the marked tables of ``readme`` from the JSON under ``results_dir``."""
+    base = readme.parent
+    text = _fill(readme.read_text(), START, END, readme_tables(results_dir, base))
     text = _fill(text, RD_START, RD_END, rate_distortion_table(
-        ROOT / "results" / "rate-distortion" / "heldout-package-256.json"))
+        results_dir / "rate-distortion" / "heldout-package-256.json"))
     readme.write_text(text)
 
 
@@ -258,17 +274,27 @@ def main(argv: list[str]) -> None:
     pub.add_argument("run", type=Path)
     pub.add_argument("name")
     pub.add_argument("--task", required=True, choices=["hide", "bits"])
-    pub.add_argument("--results", type=Path, required=True)
+    pub.add_argument("--results", type=Path, required=True,
+                     help="the evaluation JSON the card's metrics come from")
     pub.add_argument("--summary", required=True)
     pub.add_argument("--extra", default="{}", help="JSON merged into the card")
     pub.add_argument("--not-default", action="store_true", help="not the task's default model")
-    sub.add_parser("readme")
+    pub.add_argument("--weights", type=Path, default=WEIGHTS,
+                     help="folder the weights and card go to (default: weights)")
+    pub.add_argument("--out", type=Path, default=RESULTS,
+                     help="results folder the training curve goes to (default: results)")
+    readme = sub.add_parser("readme")
+    readme.add_argument("--results", type=Path, default=RESULTS,
+                        help="folder of the result JSON files (default: results)")
+    readme.add_argument("--readme", type=Path, default=README,
+                        help="the README to update (default: README.md)")
     args = parser.parse_args(argv)
     if args.action == "publish":
-        publish(args.run, args.name, args.task, args.results.resolve(), args.summary,
-                default=not args.not_default, extra=json.loads(args.extra))
+        publish(args.run, args.name, args.task, args.results, args.summary,
+                default=not args.not_default, extra=json.loads(args.extra),
+                weights_dir=args.weights, results_dir=args.out)
     else:
-        update_readme()
+        update_readme(args.readme, args.results)
 
 
 if __name__ == "__main__":

@@ -178,25 +178,28 @@ def embed_kind(cover: np.ndarray, kind: str, seed: int, secret: np.ndarray | Non
         row["payload_bits"] = message_bits(height, width, float(rate))
     elif method == "bits":
         from stegnet import bits
+        from stegnet.zoo import load
 
+        flow = load("bits")  # the shipped default colour flow, on the CPU
         rng = np.random.default_rng(seed)
         if rate == "capacity":
             if "capacity" not in cache:
-                cache["capacity"] = bits.measured_capacity(cover, False)
+                cache["capacity"] = bits.measured_capacity(cover, False, flow)
             size = cache["capacity"]
             if size == 0:
                 raise ValueError("measured capacity is 0 bytes")
         else:
             size = int(float(rate) * height * width // 8)
         payload = rng.integers(0, 256, size, dtype=np.uint8).tobytes()
-        stego = bits.embed(cover, payload).stego
+        stego = bits.embed(cover, payload, model=flow).stego
         row["payload_bits"] = 8 * size
     elif method == "hide":
         from stegnet import hiding
+        from stegnet.zoo import load
 
         if secret is None:
             raise ValueError("hide needs a secret image")
-        stego = hiding.hide(cover, secret)
+        stego = hiding.hide(cover, secret, load("hide"))  # the shipped default network
         row["payload_bits"] = 8 * int(secret.size)  # nominal: a whole 8-bit image
     else:
         raise ValueError(f"unknown kind {kind!r}")

@@ -20,7 +20,11 @@ Everything is resumable (run the same command again): sets keep their files, det
 their checkpoints, the statistics and logits their caches under ``WORK``. Writes
 ``OUT.json`` (with the command and settings), ``OUT.png`` (held-out accuracy vs payload,
 one panel per detector, one line per method) and prints a markdown table
-(:func:`markdown_table`; ``--table OUT.json`` prints it again).
+(:func:`~stegnet_research.detreport.markdown_table`; ``--table OUT.json`` prints it again).
+
+This module is the runner and its command line; the per-image statistics, logits and
+scores are :mod:`stegnet_research.detscore`, the figure and table
+:mod:`stegnet_research.detreport`.
 
 Full study (a few hours on 2 cores): ``python -m stegnet_research.detstudy --data
 ../shared/data/train --work runs/detstudy --out results/detection-vs-payload``; a quick
@@ -30,7 +34,6 @@ check (~15 minutes): add ``--quick``.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import shlex
 import sys
@@ -39,17 +42,16 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from stegnet_research import detset
-
-DETECTORS = ("rs", "spa", "xunet", "strong")
-CLASSIC = {"rs": "rs_analysis", "spa": "sample_pairs"}
-LABELS = {"rs": "RS", "spa": "SPA", "xunet": "SRM CNN (26 k, shipped design)",
-          "strong": "strong CNN (250 k)"}
-SHORT = {"rs": "RS", "spa": "SPA", "xunet": "SRM CNN 26k", "strong": "strong CNN"}
-METHOD_LABELS = {"lsbm": "LSB matching", "hill": "HILL", "suniward": "S-UNIWARD",
-                 "bits": "embed-bits (ours)", "hide": "hide (ours, a whole image)"}
+from stegnet_research.detreport import markdown_table, plot
+from stegnet_research.detscore import (
+    CLASSIC,
+    CNNS,
+    DETECTORS,
+    classic_statistics,
+    evaluation_names,
+    method_results,
+)
 
 
 @dataclass
@@ -88,116 +90,6 @@ QUICK = {"methods": ("lsbm", "hill"), "rates": (0.1, 0.4), "train_photos": 24,
          "minutes": {"strong": 4.0, "xunet": 2.0}, "val_every": 50, "val_covers": 8}
 
 
-# ------------------------------------------------------------------------------ caches
-
-
-def _load_json(path: Path) -> dict:
-    return json.loads(path.read_text()) if path.exists() else {}
-
-
-def _save_json(data: dict, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(path.name + ".tmp")
-    temp.write_text(json.dumps(data, indent=0, sort_keys=True))
-    temp.replace(path)
-
-
-def evaluation_names(set_dir: Path, kinds: list[str],
-                     covers: dict[str, set[str]] | None = None) -> dict[str, dict[str, list[str]]]:
-    """``{split: {kind: names}}`` of the covers with a clean and a ``kind`` image (only
-    those in ``covers[split]`` if given: the set folder may hold more than this study's)."""
-    return {split: {kind: [n for n in detset.names_of(set_dir, split, kind)
-                           if covers is None or n in covers[split]] for kind in kinds}
-            for split in detset.SPLITS}
-
-
-def classic_statistics(set_dir: Path, cache: Path, names: dict[str, dict[str, list[str]]],
-                       detectors: list[str],
-                       progress: Callable[[int, int], None] | None = None) -> dict:
-    """``{"split/kind/name": {"rs": .., "spa": ..}}`` for every image (kind ``clean`` too),
-    cached in ``cache`` (saved every 100 images: resumable)."""
-    from stegnet import analysis
-    from stegnet_research.train.detmixed import read_image
-
-    stats = _load_json(cache)
-    todo = []
-    for split, per_kind in names.items():
-        for kind, kind_names in per_kind.items():
-            for name in kind_names:
-                for folder in ("clean", kind):
-                    key = f"{split}/{folder}/{name}"
-                    if any(d not in stats.get(key, {}) for d in detectors):
-                        todo.append(key)
-    todo = list(dict.fromkeys(todo))
-    for done, key in enumerate(todo, 1):
-        image = read_image(Path(set_dir, f"{key}.png"))
-        row = stats.setdefault(key, {})
-        for det in detectors:
-            row[det] = round(float(getattr(analysis, CLASSIC[det])(image)), 6)
-        if done % 100 == 0:
-            _save_json(stats, cache)
-        if progress is not None:
-            progress(done, len(todo))
-    _save_json(stats, cache)
-    return stats
-
-
-def _file_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-
-
-def cnn_logits(set_dir: Path, weights: Path, cache: Path, keys: list[str]) -> dict[str, float]:
-    """``{"split/folder/name": logit}`` of a trained detector, cached per weights file."""
-    from stegnet_research.train.detmixed import load_detector, logits_of
-
-    digest = _file_digest(weights)
-    stored = _load_json(cache)
-    logits = stored.get("logits", {}) if stored.get("weights") == digest else {}
-    todo = [k for k in dict.fromkeys(keys) if k not in logits]
-    if todo:
-        model = load_detector(weights)
-        for start in range(0, len(todo), 64):
-            chunk = todo[start : start + 64]
-            values = logits_of(model, [Path(set_dir, f"{k}.png") for k in chunk])
-            logits.update({k: round(float(v), 4) for k, v in zip(chunk, values, strict=True)})
-            _save_json({"weights": digest, "logits": logits}, cache)
-    return logits
-
-
-# ------------------------------------------------------------------------------- scores
-
-
-def score(train_clean: list[float], train_stego: list[float], held_clean: list[float],
-          held_stego: list[float], fixed_threshold: float | None = None) -> dict:
-    """Held-out scores of "statistic >= t means stego" with t fitted on the train values.
-
-    ``fixed_threshold`` (CNN logits: 0) adds ``accuracy_fixed`` at that threshold.
-    """
-    from stegnet_research.detection_stats import (
-        accuracy_at,
-        best_threshold,
-        detection_scores,
-        wilson_interval,
-    )
-
-    decisions = len(held_clean) + len(held_stego)
-    threshold = best_threshold(train_clean, train_stego) if train_clean else 0.0
-    accuracy = accuracy_at(held_clean, held_stego, threshold)
-    optimistic = detection_scores(held_clean, held_stego)
-    out = {"accuracy": accuracy, "accuracy_ci95": wilson_interval(accuracy, decisions),
-           "auc": optimistic["auc"], "best_threshold_accuracy": optimistic["accuracy"],
-           "threshold": round(threshold, 6) if np.isfinite(threshold) else None,
-           "heldout_covers": len(held_clean), "threshold_fit_covers": len(train_clean)}
-    if fixed_threshold is not None:
-        # strict ">" at logit 0, as the network decides (and as the shipped detectors score)
-        correct = (np.asarray(held_clean) <= fixed_threshold).sum() + (
-            np.asarray(held_stego) > fixed_threshold).sum()
-        fixed = round(float(correct / decisions), 4) if decisions else 0.0
-        out["accuracy_logit0"] = fixed
-        out["accuracy_logit0_ci95"] = wilson_interval(fixed, decisions)
-    return out
-
-
 # ---------------------------------------------------------------------------- the study
 
 
@@ -233,6 +125,7 @@ def train_detectors(settings: StudySettings, jobs: list[tuple[str, str]], covers
                     log: Callable[[str], None]) -> dict[str, dict[str, dict]]:
     """Train (or resume, or skip if done) the CNN detectors ``[(method, arch)]``, in
     ``settings.workers`` processes; -> ``{method: {arch: run info}}``."""
+    from stegnet.zoo import load_weights
     from stegnet_research.train import detmixed
 
     todo = []
@@ -257,7 +150,7 @@ def train_detectors(settings: StudySettings, jobs: list[tuple[str, str]], covers
         out = Path(settings.work, "detectors", f"{arch}-{method}")
         records = [json.loads(x) for x in (out / "log.jsonl").read_text().splitlines() if x]
         best = [r for r in records if r.get("best")][-1]
-        model = detmixed.load_detector(out / "best.safetensors")
+        model = load_weights(out / "best.safetensors", task="detect")
         info.setdefault(method, {})[arch] = {
             "run": str(out), "architecture": type(model).__name__,
             "parameters": _params(model),
@@ -273,7 +166,6 @@ def run_study(settings: StudySettings, command: str = "",
               log: Callable[[str], None] = print) -> dict:
     """Build, train, evaluate; write ``OUT.json`` and ``OUT.png``; return the result."""
     from stegnet_research.data import PACKAGE_RULE
-    from stegnet_research.train.detector import split_validation
 
     timings: dict[str, float] = {}
     started = time.time()
@@ -301,55 +193,16 @@ def run_study(settings: StudySettings, command: str = "",
             methods.append(method)
         else:
             log(f"{method}: no stego images, skipped")
-    archs = [a for a in ("xunet", "strong") if a in settings.detectors]
+    archs = [a for a in CNNS if a in settings.detectors]
     detectors_info = train_detectors(settings, [(m, a) for m in methods for a in archs],
                                      sorted(chosen["train"]), log)
     timings["train_s"] = round(time.time() - started - sum(timings.values()), 1)
-    results: dict[str, dict] = {}
+    results = {}
     for method in methods:
-        method_kinds = [k for k in kinds if detset.parse_kind(k)[0] == method]
-        info = detectors_info.get(method, {})
-        # CNN threshold-fitting covers: the validation photos of the train split
-        train_all = sorted(set().union(*(names["train"][k] for k in method_kinds)))
-        _, val_idx = split_validation(train_all)
-        validation = {train_all[i] for i in val_idx}
-        logits: dict[str, dict[str, float]] = {}
-        for arch in info:
-            keys = [f"{split}/{folder}/{n}" for kind in method_kinds
-                    for split in detset.SPLITS for n in names[split][kind]
-                    if split == "heldout" or n in validation for folder in ("clean", kind)]
-            logits[arch] = cnn_logits(set_dir, Path(info[arch]["run"], "best.safetensors"),
-                                      Path(settings.work, "logits", f"{arch}-{method}.json"),
-                                      keys)
-        results[method] = {}
-        for kind in method_kinds:
-            held = names["heldout"][kind]
-            train_names = names["train"][kind]
-            if not held:
-                continue
-            rows = [manifest["covers"]["heldout"][n]["kinds"][kind] for n in held]
-            entry: dict = {"kind": kind, "heldout_covers": len(held),
-                           "net_bpp": round(float(np.mean([r["net_bpp"] for r in rows])), 5),
-                           "psnr": round(float(np.mean([r["psnr"] for r in rows
-                                                        if r["psnr"] is not None])), 3),
-                           "changed_samples": round(float(np.mean(
-                               [r["changed_samples"] for r in rows])), 6),
-                           "detectors": {}}
-            for det in classic:
-                def values(split: str, folder: str, chosen: list[str], det: str = det) -> list:
-                    return [stats[f"{split}/{folder}/{n}"][det] for n in chosen]
-
-                entry["detectors"][det] = score(
-                    values("train", "clean", train_names), values("train", kind, train_names),
-                    values("heldout", "clean", held), values("heldout", kind, held))
-            for arch, table in logits.items():
-                fit = [n for n in train_names if n in validation]
-                entry["detectors"][arch] = score(
-                    [table[f"train/clean/{n}"] for n in fit],
-                    [table[f"train/{kind}/{n}"] for n in fit],
-                    [table[f"heldout/clean/{n}"] for n in held],
-                    [table[f"heldout/{kind}/{n}"] for n in held], fixed_threshold=0.0)
-            results[method][kind] = entry
+        runs = {arch: run["run"] for arch, run in detectors_info.get(method, {}).items()}
+        results[method] = method_results(
+            method, [k for k in kinds if detset.parse_kind(k)[0] == method], set_dir,
+            Path(settings.work), names, manifest, stats, classic, runs)
     timings["evaluate_s"] = round(time.time() - started - sum(timings.values()), 1)
     result = {
         "study": "detection-vs-payload",
@@ -388,111 +241,6 @@ def _save_json_pretty(data: dict, path: Path) -> None:
     temp = path.with_name(path.name + ".tmp")
     temp.write_text(json.dumps(data, indent=1) + "\n")
     temp.replace(path)
-
-
-# ------------------------------------------------------------------- figure and table
-
-
-def _curve(result: dict, method: str, det: str) -> list[tuple[float, float, list[float], str]]:
-    rows = []
-    for kind, entry in result["results"].get(method, {}).items():
-        score_ = entry["detectors"].get(det)
-        if score_ is not None:
-            rows.append((entry["net_bpp"], score_["accuracy"], score_["accuracy_ci95"], kind))
-    return sorted(rows)
-
-
-def plot(result: dict, path: Path) -> None:
-    """Held-out accuracy vs payload: one panel per detector, one line per method."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import matplotlib.ticker
-
-    dets = [d for d in DETECTORS if any(d in e["detectors"] for m in result["results"].values()
-                                         for e in m.values())]
-    methods = list(result["results"])
-    colours = dict(zip(detset.METHODS, ("tab:grey", "tab:orange", "tab:green", "tab:blue",
-                                        "tab:purple"), strict=True))
-    columns = 2 if len(dets) == 4 else max(1, len(dets))
-    rows = -(-max(1, len(dets)) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(5.2 * columns, 3.9 * rows + 0.9),
-                             sharey=True, squeeze=False)
-    ticks = sorted({e["net_bpp"] for m in result["results"].values() for e in m.values()
-                    if e["net_bpp"] < 8})
-    handles: dict[str, object] = {}
-    for ax, det in zip(axes.flat, dets, strict=False):
-        for method in methods:
-            curve = _curve(result, method, det)
-            if not curve:
-                continue
-            label = METHOD_LABELS.get(method, method)
-            colour = colours.get(method)
-            if method == "hide":  # one payload (a whole image): a level, not a curve
-                accuracy = curve[0][1]
-                line = ax.axhline(accuracy, color=colour, ls="-.", lw=1.5, label=label)
-            else:
-                x = [c[0] for c in curve]
-                y = [c[1] for c in curve]
-                err = np.array([[c[1] - c[2][0] for c in curve], [c[2][1] - c[1] for c in curve]])
-                line = ax.errorbar(x, y, yerr=err, marker="o", ms=4, capsize=2, color=colour,
-                                   label=label)
-                if any(c[3].endswith("capacity") for c in curve):
-                    cap = [c for c in curve if c[3].endswith("capacity")][0]
-                    ax.annotate("capacity", (cap[0], cap[1]), textcoords="offset points",
-                                xytext=(3, -10), fontsize=7, color=colour)
-            handles.setdefault(label, line)
-        chance = ax.axhline(0.5, color="black", ls=":", lw=1, label="chance (50%)")
-        ax.text(0.02, 0.505, "chance 50%", transform=ax.get_yaxis_transform(), fontsize=7,
-                va="bottom")
-        handles.setdefault("chance (50%)", chance)
-        ax.set_xscale("log")
-        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
-        ax.set_xticks(ticks, [f"{t:.2g}" for t in ticks], fontsize=7)
-        ax.set_ylim(0.4, 1.02)
-        ax.set_title(LABELS[det], fontsize=10)
-        ax.set_xlabel("payload (net bit/pixel, log scale)")
-        ax.grid(alpha=0.3)
-    for ax in axes[:, 0]:
-        ax.set_ylabel("held-out accuracy (95% Wilson)")
-    for ax in list(axes.flat)[len(dets):]:
-        ax.set_visible(False)
-    photos = result["split"]["photos"]
-    fig.suptitle(f"Detection vs payload: held-out accuracy on {photos['heldout']} photos of "
-                 f"held-out packages ({result['split']['covers']['heldout']} covers + stego)",
-                 fontsize=11)
-    fig.legend(list(handles.values()), list(handles), loc="lower center",
-               ncol=min(3 * columns, len(handles)), fontsize=8, frameon=False)
-    fig.tight_layout(rect=(0, 0.07, 1, 0.95))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def markdown_table(result: dict) -> str:
-    """The README table: one row per method and payload, one column per detector
-    (held-out accuracy and its 95% interval), plus payload and PSNR."""
-    dets = [d for d in DETECTORS if any(d in e["detectors"] for m in result["results"].values()
-                                         for e in m.values())]
-    header = ("| method | payload (bit/pixel) | PSNR (dB) | covers | "
-              + " | ".join(SHORT[d] for d in dets) + " |")
-    lines = [header, "|" + "---|" * (4 + len(dets))]
-    for method, kinds in result["results"].items():
-        for kind, entry in sorted(kinds.items(), key=lambda kv: kv[1]["net_bpp"]):
-            payload = "image" if kind.endswith("image") else f"{entry['net_bpp']:.3g}"
-            if kind.endswith("capacity"):
-                payload = f"{entry['net_bpp']:.3g} (capacity)"
-            cells = []
-            for det in dets:
-                found = entry["detectors"].get(det)
-                cells.append("" if found is None else
-                             f"{found['accuracy']:.2f} ({found['accuracy_ci95'][0]:.2f}-"
-                             f"{found['accuracy_ci95'][1]:.2f})")
-            lines.append(f"| {METHOD_LABELS.get(method, method)} | {payload} | "
-                         f"{entry['psnr']:.1f} | {entry['heldout_covers']} | "
-                         + " | ".join(cells) + " |")
-    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------------- CLI

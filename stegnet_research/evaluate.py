@@ -5,6 +5,13 @@ measured or extracted, exactly as a user's saved file would be.
 
 Results are plain dicts ready for JSON: ``per_image`` rows and an ``aggregate``
 with mean / min / max / percentiles (:func:`stegnet.metrics.summary`).
+
+Every study (:func:`eval_hide`, :func:`eval_bits`, :func:`eval_rate_distortion`,
+:func:`eval_robustness`) takes ``model`` (a shipped model's name or a ``.safetensors``
+weight file; None: the task's default) and ``device`` (``"cpu"`` or ``"cuda"``, resolved
+by the caller) as keyword arguments and loads the model once, with
+:func:`stegnet.zoo.load`. The detectability study is
+:func:`stegnet_research.steganalysis.eval_steganalysis` (re-exported here).
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,6 +33,10 @@ from stegnet_research.detection_stats import (  # noqa: F401 - re-exported for c
     detection_scores,
     wilson_interval,
 )
+from stegnet_research.steganalysis import eval_steganalysis  # noqa: F401 - re-exported
+
+if TYPE_CHECKING:
+    from stegnet.zoo import LoadedModel
 
 ODD_SIZE = (511, 383)  # width, height of the odd-sized test case
 
@@ -68,6 +80,14 @@ def folder_samples(folder: str | Path) -> list[Sample]:
     return [Sample(p.stem, load_rgb(p)) for p in list_photos(folder)]
 
 
+def _load(task: str, model: str | None, device: str) -> LoadedModel:
+    """The model of ``task`` named ``model`` (None: the default) on ``device``: each study
+    calls this once per task, before its loop."""
+    from stegnet.zoo import load
+
+    return load(task, model, device)
+
+
 def _with_summary(rows: list[dict], keys: list[str]) -> dict:
     from stegnet.metrics import summary
 
@@ -77,12 +97,15 @@ def _with_summary(rows: list[dict], keys: list[str]) -> dict:
 def eval_hide(
     covers: list[Sample],
     secrets: list[Sample] | None = None,
-    model=None,
+    *,
+    model: str | None = None,
     device: str = "cpu",
     latent: str = "zeros",
     progress: Callable[[int, int], None] | None = None,
 ) -> dict:
     """Hide secret i (default: cover i+1, cyclically) in cover i; measure after PNG.
+
+    ``model``: the hiding network (name or weight file; None: the default) on ``device``.
 
     Returns ``{"per_image": [...], "aggregate": {...}}`` with PSNR / SSIM of
     cover vs stego and of the fitted secret vs the recovered one, and timings.
@@ -91,6 +114,7 @@ def eval_hide(
     from stegnet.color import delta_e00_rgb
     from stegnet.metrics import psnr, ssim
 
+    net = _load("hide", model, device)
     if secrets is None:
         secrets = covers[1:] + covers[:1]
     rows = []
@@ -98,11 +122,11 @@ def eval_hide(
         secret = secrets[index % len(secrets)]
         height, width = cover.image.shape[:2]
         started = time.perf_counter()
-        stego = hiding.hide(cover.image, secret.image, model, device)
+        stego = hiding.hide(cover.image, secret.image, net)
         hide_seconds = time.perf_counter() - started
         stego = decode_png_roundtrip(stego)
         started = time.perf_counter()
-        revealed = hiding.reveal(stego, model, device, latent=latent)
+        revealed = hiding.reveal(stego, net, latent=latent)
         reveal_seconds = time.perf_counter() - started
         fitted = hiding.fit_secret(secret.image, height, width)
         delta_e = delta_e00_rgb(cover.image, stego)
@@ -129,8 +153,8 @@ def eval_hide(
 
 def eval_bits(
     covers: list[Sample],
-    model=None,
-    model_name: str | None = None,
+    *,
+    model: str | None = None,
     device: str = "cpu",
     sizes: tuple[str, ...] = ("0", "1", "1024", "capacity"),
     key: bytes = b"stegnet evaluation key",
@@ -144,14 +168,16 @@ def eval_bits(
     (:func:`stegnet.bits.measured_capacity`). The row records success, raw bit error rate
     before ECC, the error-correction strength used, net bit per pixel, PSNR / SSIM /
     CIEDE2000 between cover and stego (at full capacity), and a wrong-key and a
-    clean-image check (both must fail cleanly).
+    clean-image check (both must fail cleanly). ``model``: the colour flow (name or weight
+    file; None: the default) on ``device``; its card gives the error correction.
     """
     from stegnet import bits
     from stegnet.color import delta_e00_rgb
     from stegnet.errors import PayloadError, StegnetError
     from stegnet.metrics import psnr, ssim
 
-    nsym = bits.ecc_nsym(model_name)
+    flow = _load("bits", model, device)
+    nsym = bits.ecc_nsym(flow)
     rng = np.random.default_rng(0)
     rows = []
     for index, cover in enumerate(covers):
@@ -159,7 +185,7 @@ def eval_bits(
         for keyed in keyed_modes:
             use_key = key if keyed else None
             started = time.perf_counter()
-            cap = bits.measured_capacity(cover.image, keyed, model, model_name, device)
+            cap = bits.measured_capacity(cover.image, keyed, flow)
             capacity_seconds = time.perf_counter() - started
             nominal = bits.capacity(height, width, keyed, nsym)
             for size_name in sizes:
@@ -173,7 +199,7 @@ def eval_bits(
                 }
                 started = time.perf_counter()
                 try:
-                    report = bits.embed(cover.image, payload, use_key, model, model_name, device)
+                    report = bits.embed(cover.image, payload, use_key, flow)
                 except StegnetError as exc:
                     row.update(ok=False, error=f"embed: {exc}")
                     rows.append(row)
@@ -182,7 +208,7 @@ def eval_bits(
                 stego = decode_png_roundtrip(report.stego)
                 started = time.perf_counter()
                 try:
-                    recovered = bits.extract(stego, use_key, model, model_name, device)
+                    recovered = bits.extract(stego, use_key, flow)
                     ok = hashlib.sha256(recovered).digest() == hashlib.sha256(payload).digest()
                     error = None
                 except PayloadError as exc:
@@ -201,13 +227,13 @@ def eval_bits(
                                delta_e00_max=float(delta_e.max()))
                 if keyed:
                     try:
-                        bits.extract(stego, b"not the key", model, model_name, device)
+                        bits.extract(stego, b"not the key", flow)
                         row["wrong_key_rejected"] = False
                     except PayloadError:
                         row["wrong_key_rejected"] = True
                 rows.append(row)
         try:
-            bits.extract(cover.image, None, model, model_name, device)
+            bits.extract(cover.image, None, flow)
             clean_rejected = False
         except PayloadError:
             clean_rejected = True
@@ -248,7 +274,7 @@ RATE_TEMPERATURES: tuple[float, ...] = ()
 
 def eval_rate_distortion(covers: list[Sample], rates: tuple[float, ...] = RATE_BPP,
                          temperatures: tuple[float, ...] = RATE_TEMPERATURES,
-                         progress: Callable[[int, int], None] | None = None,
+                         progress: Callable[[int, int], None] | None = None, *,
                          model: str | None = None, device: str = "cpu") -> dict:
     """Quality vs payload for ``embed-bits`` (default mode), with LSB replacement at the
     same payload as the reference.
@@ -261,29 +287,29 @@ def eval_rate_distortion(covers: list[Sample], rates: tuple[float, ...] = RATE_B
     replacement carrying the same bits.
     ``temperature_curve`` (only for the given ``temperatures``): full re-synthesis at each
     temperature with the cover's measured capacity at it.
+    ``model``: the colour flow (name or weight file; None: the default) on ``device``.
     """
     from stegnet import bits
     from stegnet.analysis import lsb_replace
     from stegnet.color import delta_e00_rgb
     from stegnet.errors import StegnetError
     from stegnet.metrics import psnr, ssim
-    from stegnet.zoo import load_model
 
-    flow = load_model("bits", model, device)
+    flow = _load("bits", model, device)
 
     def embed_row(image: np.ndarray, payload: bytes, temperature: float,
                   mode: str = "auto") -> dict:
         """Embed, save as PNG, extract: success, mode, PSNR / SSIM / CIEDE2000, changes."""
         try:
             start = time.perf_counter()
-            report = bits.embed(image, payload, model=flow, model_name=model, device=device,
-                                temperature=temperature, mode=mode)
+            report = bits.embed(image, payload, model=flow, temperature=temperature,
+                                mode=mode)
             seconds = time.perf_counter() - start
         except StegnetError as exc:  # the embedder refused: an honest "does not fit"
             return {"ok": False, "error": str(exc)}
         stego = decode_png_roundtrip(report.stego)
         try:
-            extracted = bits.extract(stego, model=flow, device=device)
+            extracted = bits.extract(stego, model=flow)
         except StegnetError as exc:
             extracted, failure = None, str(exc)
         else:
@@ -300,7 +326,7 @@ def eval_rate_distortion(covers: list[Sample], rates: tuple[float, ...] = RATE_B
     rows, temperature_rows = [], []
     for index, cover in enumerate(covers):
         height, width = cover.image.shape[:2]
-        cap = bits.measured_capacity(cover.image, False, flow, model, device)
+        cap = bits.measured_capacity(cover.image, False, flow)
         points = [(rate, int(rate * width * height) // 8) for rate in rates]
         points.append(("capacity", cap))
         for rate, size in points:
@@ -314,8 +340,7 @@ def eval_rate_distortion(covers: list[Sample], rates: tuple[float, ...] = RATE_B
                 row["lsb_psnr"] = psnr(cover.image, lsb)
             rows.append(row)
         for temperature in temperatures:
-            size = bits.measured_capacity(cover.image, False, flow, model, device,
-                                          temperature=temperature)
+            size = bits.measured_capacity(cover.image, False, flow, temperature=temperature)
             payload = rng.integers(0, 256, size, dtype=np.uint8).tobytes()
             temperature_rows.append({"cover": cover.name, "temperature": temperature,
                                      "payload_bytes": size,
@@ -345,77 +370,6 @@ def eval_rate_distortion(covers: list[Sample], rates: tuple[float, ...] = RATE_B
         curve.append(point)
     return {"method": "rate-distortion", "per_image": rows, "curve": curve,
             "temperature_per_image": temperature_rows, "temperature_curve": temperature_curve}
-
-
-def eval_steganalysis(stegdata: str | Path, detectors: str | Path | None = None,
-                      progress: Callable[[int, int], None] | None = None) -> dict:
-    """Detectability of each method on a cover / stego set (:mod:`stegnet_research.stegdata`).
-
-    Classic detectors (chi-square, RS, SPA): each detector's threshold is fitted on the
-    ``train`` split (best accuracy there) and applied to the ``heldout`` split, which gives
-    an honest ``accuracy``; ``auc`` and ``best_threshold_accuracy`` (threshold fitted on the
-    held-out data themselves, optimistic for the detector) are reported as well.
-    Learned detectors: ``DETECTORS/xunet-<method>.safetensors`` (trained on the train split
-    by :mod:`stegnet_research.train.detector`) are scored on the held-out split at logit 0.
-    """
-    from stegnet.analysis import analyze
-    from stegnet_research.stegdata import METHODS, set_names
-    from stegnet_research.train.detector import evaluate as eval_learned
-
-    kinds = ("clean", *METHODS)
-    names = {split: set_names(stegdata, split) for split in ("train", "heldout")}
-    if not names["heldout"] or not names["train"]:
-        raise ValueError(f"{stegdata}: needs both train and heldout covers")
-    total = sum(len(v) for v in names.values())
-    stats: dict[str, dict[str, list[dict[str, float]]]] = {}
-    done = 0
-    for split, split_names in names.items():
-        stats[split] = {kind: [] for kind in kinds}
-        for name in split_names:
-            for kind in kinds:
-                stats[split][kind].append(
-                    analyze(load_rgb(Path(stegdata, split, kind, f"{name}.png"))))
-            done += 1
-            if progress is not None:
-                progress(done, total)
-    detectors_list = list(stats["heldout"]["clean"][0])
-    per_image: dict[str, dict] = {
-        "names": names["heldout"],
-        "statistics": {kind: {det: [round(row[det], 5) for row in stats["heldout"][kind]]
-                              for det in detectors_list} for kind in kinds},
-        "cnn_logits": {}}
-    table: dict[str, dict[str, dict]] = {}
-    for method in METHODS:
-        table[method] = {}
-        for det in detectors_list:
-            def column(split: str, kind: str, det: str = det) -> list[float]:
-                return [row[det] for row in stats[split][kind]]
-
-            threshold = best_threshold(column("train", "clean"), column("train", method))
-            held_clean, held_stego = column("heldout", "clean"), column("heldout", method)
-            optimistic = detection_scores(held_clean, held_stego)
-            accuracy = accuracy_at(held_clean, held_stego, threshold)
-            table[method][det] = {
-                "auc": optimistic["auc"],
-                "accuracy": accuracy,
-                "accuracy_ci95": wilson_interval(accuracy, 2 * len(held_clean)),
-                "best_threshold_accuracy": optimistic["accuracy"],
-                "threshold": round(threshold, 6),
-            }
-        weights = Path(detectors, f"xunet-{method}.safetensors") if detectors else None
-        if weights is not None and weights.exists():
-            learned = eval_learned(stegdata, method, weights)
-            table[method]["cnn"] = {k: learned[k] for k in
-                                    ("auc", "accuracy", "best_threshold_accuracy")}
-            table[method]["cnn"]["accuracy_ci95"] = wilson_interval(
-                learned["accuracy"], 2 * learned["images"])
-            per_image["cnn_logits"][method] = {
-                "clean": [r["clean_logit"] for r in learned["per_image"]],
-                "stego": [r["stego_logit"] for r in learned["per_image"]]}
-    means = {kind: {det: round(float(np.mean([s[det] for s in stats["heldout"][kind]])), 5)
-                    for det in detectors_list} for kind in kinds}
-    return {"method": "analyze", "images": {k: len(v) for k, v in names.items()},
-            "detection": table, "heldout_mean_statistics": means, "heldout_per_image": per_image}
 
 
 def _distortions() -> dict[str, Callable[[np.ndarray], np.ndarray]]:
@@ -448,36 +402,63 @@ def _distortions() -> dict[str, Callable[[np.ndarray], np.ndarray]]:
             "jpeg-75": jpeg(75), "resize-90%": resize, "noise-1": noise, "crop-8px": crop}
 
 
+def robustness_models(model: str | None, device: str) -> tuple[LoadedModel, LoadedModel]:
+    """(hiding network, colour flow) of the robustness study, each loaded once.
+
+    ``model`` (a name or a weight file) replaces the default of the task it serves (a
+    ``hide`` or a ``bits`` model); the other task keeps its default. UnknownModel if it is
+    neither.
+    """
+    from stegnet.errors import ModelError, UnknownModel
+
+    if model is None:
+        return _load("hide", None, device), _load("bits", None, device)
+    reasons = []
+    for task, other in (("hide", "bits"), ("bits", "hide")):
+        try:
+            loaded = _load(task, model, device)
+        except ModelError as exc:  # UnknownModel included: not a model of this task
+            reasons.append(str(exc))
+            continue
+        default = _load(other, None, device)
+        return (loaded, default) if task == "hide" else (default, loaded)
+    raise UnknownModel(f"{model}: neither a hide nor a bits model ({'; '.join(reasons)})")
+
+
 def eval_robustness(covers: list[Sample], progress: Callable[[int, int], None] | None = None,
-                    ) -> dict:
+                    *, model: str | None = None, device: str = "cpu") -> dict:
     """What survives: recovered-secret PSNR (hide) and raw BER / success (bits) after each
-    distortion of the saved stego image."""
+    distortion of the saved stego image.
+
+    ``model``: a hide or a bits model (name or weight file) replacing that task's default
+    (:func:`robustness_models`); both models run on ``device``.
+    """
     from stegnet import bits, hiding
     from stegnet.errors import PayloadError
     from stegnet.metrics import psnr
 
+    net, flow = robustness_models(model, device)
     distortions = _distortions()
     rows = []
-    flow_nsym = bits.ecc_nsym()
+    flow_nsym = bits.ecc_nsym(flow)
     for index, cover in enumerate(covers):
         image = cover.image
         height, width = image.shape[:2]
+        even = (slice(0, height // 2 * 2), slice(0, width // 2 * 2))
         secret = covers[(index + 1) % len(covers)].image
-        stego = hiding.hide(image, secret)
+        stego = hiding.hide(image, secret, net)
         cap = bits.capacity(height, width, False, flow_nsym)
         payload = np.random.default_rng(index).integers(0, 256, cap // 2, dtype=np.uint8)
         payload_bytes = payload.tobytes()
-        bits_stego = bits.embed(image, payload_bytes).stego
-        clean_latent = bits._analyse(bits.load_model_default(), bits_stego[: height // 2 * 2,
-                                                                           : width // 2 * 2], "cpu")
+        bits_stego = bits.embed(image, payload_bytes, model=flow).stego
+        clean_latent = bits.analyse(flow, np.ascontiguousarray(bits_stego[even]))
         for name, distort in distortions.items():
-            revealed = hiding.reveal(distort(stego))
+            revealed = hiding.reveal(distort(stego), net)
             damaged = distort(bits_stego)
-            latent = bits._analyse(bits.load_model_default(), damaged[: height // 2 * 2,
-                                                                      : width // 2 * 2], "cpu")
+            latent = bits.analyse(flow, np.ascontiguousarray(damaged[even]))
             ber = float(np.mean(np.sign(latent) != np.sign(clean_latent)))
             try:
-                ok = bits.extract(damaged) == payload_bytes
+                ok = bits.extract(damaged, model=flow) == payload_bytes
             except PayloadError:
                 ok = False
             rows.append({"image": cover.name, "distortion": name,

@@ -1,16 +1,19 @@
 """Figures for ``results/`` (needs the optional ``matplotlib``: ``pip install .[plots]``).
 
-``python -m stegnet_research.plots [--data ../shared/data/train]`` writes:
+``python -m stegnet_research.plots [--data ../shared/data/train] [--results results]
+[--out results]`` reads the result JSON under ``RESULTS`` and writes into ``OUT`` (both
+relative to the current directory; nothing is written anywhere else):
 
-* ``results/training-curves.png``: validation quality vs training step of every published
-  model (``results/<model>/training-log.jsonl``), i.e. quality vs steps and, across hide
+* ``OUT/training-curves.png``: validation quality vs training step of every published
+  model (``RESULTS/<model>/training-log.jsonl``), i.e. quality vs steps and, across hide
   models of different sizes, quality vs model size;
-* ``results/examples-hide.png`` and ``results/examples-bits.png``: cover / stego /
-  amplified difference (x10) / secret / revealed for a few held-out photos, after PNG;
-* ``results/rate-distortion.png``: embed-bits quality vs payload, LSB replacement alongside
-  (``results/rate-distortion/heldout-package-256.json``);
-* ``results/steganalysis-roc.png``: ROC curves of every detector against every method on
-  the held-out covers (``results/steganalysis/heldout-256.json``).
+* ``OUT/examples-hide.png`` and ``OUT/examples-bits.png``: cover / stego /
+  amplified difference (x10) / secret / revealed for a few held-out photos, after PNG
+  (the zoo's default models);
+* ``OUT/rate-distortion.png``: embed-bits quality vs payload, LSB replacement alongside
+  (``RESULTS/rate-distortion/heldout-package-256.json``);
+* ``OUT/steganalysis-roc.png``: ROC curves of every detector against every method on
+  the held-out covers (``RESULTS/steganalysis/heldout-256.json``).
 """
 
 from __future__ import annotations
@@ -21,18 +24,18 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "results"
+RESULTS = Path("results")  # default of --results and --out, relative to the current directory
 
 
-def _logs() -> dict[str, list[dict]]:
+def _logs(results: Path) -> dict[str, list[dict]]:
     logs = {}
-    for path in sorted(RESULTS.glob("*/training-log.jsonl")):
+    for path in sorted(results.glob("*/training-log.jsonl")):
         logs[path.parent.name] = [json.loads(x) for x in path.read_text().splitlines() if x]
     return logs
 
 
-def training_curves(out: Path) -> None:
+def training_curves(out: Path, results: Path = RESULTS) -> None:
+    """Validation curves of the published models (logs under ``results``) into ``out``."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -43,7 +46,7 @@ def training_curves(out: Path) -> None:
     tasks = {m.name: (m.task, m.card.get("parameters")) for m in list_models()}
     fig, (ax_hide, ax_bits) = plt.subplots(1, 2, figsize=(12, 4.5))
     twin = ax_bits.twinx()
-    for name, log in _logs().items():
+    for name, log in _logs(results).items():
         task, params = tasks.get(name, (None, None))
         steps = [r["step"] for r in log]
         if task == "hide":
@@ -71,29 +74,33 @@ def training_curves(out: Path) -> None:
     plt.close(fig)
 
 
-def example_grids(data_dir: Path, count: int = 3, size: int = 256) -> None:
+def example_grids(data_dir: Path, out: Path = RESULTS, count: int = 3, size: int = 256) -> None:
+    """``out/examples-hide.png`` and ``out/examples-bits.png`` from held-out photos."""
     from PIL import Image
 
     from stegnet import bits, hiding
     from stegnet.imageio import decode_png_roundtrip
+    from stegnet.zoo import load
     from stegnet_research.evaluate import held_out_samples
 
+    net, flow = load("hide"), load("bits")
     samples = held_out_samples(data_dir, size, odd=False)[: count + 1]
     rows_hide, rows_bits = [], []
     for index in range(count):
         cover, secret = samples[index].image, samples[index + 1].image
-        stego = decode_png_roundtrip(hiding.hide(cover, secret))
-        revealed = hiding.reveal(stego)
+        stego = decode_png_roundtrip(hiding.hide(cover, secret, net))
+        revealed = hiding.reveal(stego, net)
         diff = np.clip(np.abs(stego.astype(int) - cover.astype(int)) * 10, 0, 255)
         rows_hide.append(np.concatenate([cover, stego, diff.astype(np.uint8), secret, revealed],
                                         axis=1))
-        cap = bits.measured_capacity(cover, False)
-        report = bits.embed(cover, bytes(np.random.default_rng(index).integers(0, 256, cap,
-                                                                                dtype=np.uint8)))
+        cap = bits.measured_capacity(cover, False, flow)
+        payload = np.random.default_rng(index).integers(0, 256, cap, dtype=np.uint8)
+        report = bits.embed(cover, payload.tobytes(), model=flow)
         bdiff = np.clip(np.abs(report.stego.astype(int) - cover.astype(int)) * 10, 0, 255)
         rows_bits.append(np.concatenate([cover, report.stego, bdiff.astype(np.uint8)], axis=1))
-    Image.fromarray(np.concatenate(rows_hide, axis=0)).save(RESULTS / "examples-hide.png")
-    Image.fromarray(np.concatenate(rows_bits, axis=0)).save(RESULTS / "examples-bits.png")
+    out.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.concatenate(rows_hide, axis=0)).save(out / "examples-hide.png")
+    Image.fromarray(np.concatenate(rows_bits, axis=0)).save(out / "examples-bits.png")
 
 
 def _pyplot():
@@ -182,17 +189,29 @@ def steganalysis_roc(source: Path, out: Path) -> None:
 
 
 def main(argv: list[str]) -> None:
-    data = Path(argv[argv.index("--data") + 1]) if "--data" in argv else Path(
-        "../shared/data/train")
-    training_curves(RESULTS / "training-curves.png")
-    rd = RESULTS / "rate-distortion" / "heldout-package-256.json"
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m stegnet_research.plots",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path("../shared/data/train"),
+                        help="training photos (held-out split) for the example grids; "
+                             "skipped if not a folder")
+    parser.add_argument("--results", type=Path, default=RESULTS,
+                        help="folder of the result JSON files read (default: results)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="folder the figures are written to (default: --results)")
+    args = parser.parse_args(argv)
+    results, out = args.results, args.out if args.out is not None else args.results
+    out.mkdir(parents=True, exist_ok=True)
+    training_curves(out / "training-curves.png", results)
+    rd = results / "rate-distortion" / "heldout-package-256.json"
     if rd.exists():
-        rate_distortion(rd, RESULTS / "rate-distortion.png")
-    analysis = RESULTS / "steganalysis" / "heldout-256.json"
+        rate_distortion(rd, out / "rate-distortion.png")
+    analysis = results / "steganalysis" / "heldout-256.json"
     if analysis.exists():
-        steganalysis_roc(analysis, RESULTS / "steganalysis-roc.png")
-    if data.is_dir():
-        example_grids(data)
+        steganalysis_roc(analysis, out / "steganalysis-roc.png")
+    if args.data.is_dir():
+        example_grids(args.data, out)
 
 
 if __name__ == "__main__":

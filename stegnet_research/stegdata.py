@@ -55,26 +55,29 @@ def _stego_set(cover: np.ndarray, secret: np.ndarray, seed: int,
     from stegnet.analysis import lsb_replace
     from stegnet.errors import StegnetError
     from stegnet.imageio import decode_png_roundtrip
+    from stegnet.zoo import load
 
     height, width = cover.shape[:2]
     rng = np.random.default_rng(seed)
     out, sizes = {}, {}
     if "hide" in methods:
-        out["hide"] = decode_png_roundtrip(hiding.hide(cover, secret))
+        out["hide"] = decode_png_roundtrip(hiding.hide(cover, secret, load("hide")))
     if not any(m.startswith(("bits", "lsb")) for m in methods):
         return out, sizes
-    full = bits.measured_capacity(cover, False)
+    flow = load("bits")
+    full = bits.measured_capacity(cover, False, flow)
     if full == 0:  # carries nothing reliably: no embed-bits pair (the cover is left out)
         return out, sizes
     for label, size in (("full", full), ("half", full // 2)):
         payload = rng.integers(0, 256, size, dtype=np.uint8).tobytes()
         try:
-            stego = bits.embed(cover, payload).stego
+            stego = bits.embed(cover, payload, model=flow).stego
         except StegnetError:  # borderline cover: fall back to the next ECC strength
-            size = bits.capacity(height, width, False, bits.nsym_ladder(bits.ecc_nsym())[-1])
+            size = bits.capacity(height, width, False,
+                                 bits.nsym_ladder(bits.ecc_nsym(flow))[-1])
             payload = payload[:size]
             try:
-                stego = bits.embed(cover, payload).stego
+                stego = bits.embed(cover, payload, model=flow).stego
             except StegnetError:
                 return out, {}
         out[f"bits-{label}"] = decode_png_roundtrip(stego)

@@ -106,3 +106,37 @@ def test_threshold_fitted_on_one_set_applied_to_another() -> None:
     low, high = wilson_interval(0.5, 120)
     assert 0.40 < low < 0.45 and 0.55 < high < 0.60
     assert wilson_interval(1.0, 120)[1] == 1.0 and wilson_interval(0.0, 10)[0] == 0.0
+
+
+# ------------------------------------------------------------- result tables and figures
+def test_readme_tables_and_figures_go_where_they_are_told(tmp_path, monkeypatch) -> None:
+    """cards and plots read and write the folders they are given (relative to the current
+    directory by default), never the checkout they were imported from."""
+    import shutil
+    from pathlib import Path
+
+    from stegnet_research import cards, plots
+
+    pytest.importorskip("matplotlib")
+    repo = Path(__file__).resolve().parent.parent
+    results = tmp_path / "work" / "results"
+    for rel in ("hinet-s8/heldout-512.json", "hinet-s8/training-log.jsonl",
+                "cinn-s6/training-log.jsonl",
+                "steganalysis/heldout-256.json", "rate-distortion/heldout-package-256.json"):
+        (results / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(repo / "results" / rel, results / rel)
+    docs = tmp_path / "work" / "docs"
+    docs.mkdir()
+    readme = docs / "README.md"
+    readme.write_text(f"intro\n{cards.START}\nSTALE\n{cards.END}\n"
+                      f"{cards.RD_START}\nSTALE\n{cards.RD_END}\nend\n")
+    monkeypatch.chdir(tmp_path / "work")
+    cards.main(["readme", "--readme", "docs/README.md"])  # --results defaults to results/
+    text = readme.read_text()
+    assert "STALE" not in text and text.startswith("intro\n") and text.endswith("end\n")
+    assert "(../results/hinet-s8/heldout-512.json)" in text  # linked from the README's folder
+    assert "(../results/steganalysis/heldout-256.json)" in text
+    assert "| capacity (" in text  # the rate-distortion table
+    plots.main(["--data", str(tmp_path / "none"), "--out", "figures"])
+    figures = sorted(p.name for p in (tmp_path / "work" / "figures").iterdir())
+    assert figures == ["rate-distortion.png", "steganalysis-roc.png", "training-curves.png"]

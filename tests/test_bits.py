@@ -7,12 +7,12 @@ from stegnet import bits
 from stegnet.errors import PayloadNotFound, PayloadTooLarge, WrongKeyOrCorrupted
 from stegnet.imageio import decode_png_roundtrip
 from stegnet.synthetic import synthetic_photo
-from stegnet.zoo import load_model
+from stegnet.zoo import load
 
 
 @pytest.fixture(scope="module")
 def flow():
-    return load_model("bits")
+    return load("bits")
 
 
 def test_channel_bit_layout() -> None:
@@ -26,7 +26,7 @@ def test_channel_bit_layout() -> None:
 def test_round_trip_through_png(flow, size: str, keyed: bool) -> None:
     cover = synthetic_photo(128, 160, 11)  # 30720 channel bits: 1 KiB fits
     key = b"k3y" if keyed else None
-    cap = bits.capacity(128, 160, keyed, bits.ecc_nsym())
+    cap = bits.capacity(128, 160, keyed, bits.ecc_nsym(flow))
     n = cap if size == "capacity" else int(size)
     payload = np.random.default_rng(n).integers(0, 256, n, dtype=np.uint8).tobytes()
     report = bits.embed(cover, payload, key, flow)
@@ -45,7 +45,7 @@ def test_odd_size_cover_keeps_last_row_and_column(flow) -> None:
 
 def test_payload_too_large(flow) -> None:
     cover = synthetic_photo(64, 64, 13)
-    cap = bits.capacity(64, 64, False, bits.ecc_nsym())
+    cap = bits.capacity(64, 64, False, bits.ecc_nsym(flow))
     with pytest.raises(PayloadTooLarge, match=str(cap)):
         bits.embed(cover, bytes(cap + 1), None, flow)
 
@@ -82,7 +82,7 @@ def test_tiled_embedding_of_a_large_image_round_trips(flow, monkeypatch) -> None
 def test_extractor_reads_the_error_correction_from_the_frame(flow, monkeypatch,
                                                              mode: str) -> None:
     cover = synthetic_photo(96, 128, 17)
-    base = bits.ecc_nsym()
+    base = bits.ecc_nsym(flow)
     with monkeypatch.context() as patch:
         patch.setattr(bits, "nsym_ladder", lambda _base: (base + 32,))
         patch.setattr(bits, "SPARSE_NSYM", (base + 32,))
@@ -94,7 +94,7 @@ def test_extractor_reads_the_error_correction_from_the_frame(flow, monkeypatch,
 def test_measured_capacity_is_carried(flow) -> None:
     cover = synthetic_photo(96, 128, 18)
     cap = bits.measured_capacity(cover, False, flow)
-    assert 0 < cap <= bits.capacity(96, 128, False, bits.ecc_nsym())
+    assert 0 < cap <= bits.capacity(96, 128, False, bits.ecc_nsym(flow))
     payload = bytes(range(256)) * (cap // 256) + bytes(cap % 256)
     stego = decode_png_roundtrip(bits.embed(cover, payload, None, flow).stego)
     assert bits.extract(stego, None, flow) == payload
@@ -162,7 +162,7 @@ def test_sparse_mode_keeps_the_cover_where_the_payload_does_not_need_it(flow) ->
 
 def test_auto_mode_switches_to_full_resynthesis_for_large_payloads(flow) -> None:
     cover = synthetic_photo(96, 96, 23)
-    cap = bits.capacity(96, 96, False, bits.ecc_nsym())
+    cap = bits.capacity(96, 96, False, bits.ecc_nsym(flow))
     report = bits.embed(cover, bytes(cap // 2), None, flow)
     assert report.mode == "full"
     assert bits.extract(decode_png_roundtrip(report.stego), None, flow) == bytes(cap // 2)
@@ -184,3 +184,59 @@ def test_unknown_mode_is_a_usage_error(flow) -> None:
 
     with pytest.raises(UsageError, match="mode"):
         bits.embed(synthetic_photo(64, 64, 1), b"x", None, flow, mode="lsb")
+
+
+@pytest.fixture
+def recorded_loads(monkeypatch) -> list[tuple]:
+    """Every stegnet.zoo.load call of the test (the studies must load each model once)."""
+    from stegnet import zoo
+
+    calls: list[tuple] = []
+    real = zoo.load
+
+    def recording(task, name=None, device="cpu"):
+        calls.append((task, name, device))
+        return real(task, name, device)
+
+    monkeypatch.setattr(zoo, "load", recording)
+    return calls
+
+
+def test_bits_studies_use_the_given_model_and_device(flow, recorded_loads,
+                                                     monkeypatch) -> None:
+    from stegnet.zoo import get_model_info
+    from stegnet_research.evaluate import Sample, eval_bits, eval_rate_distortion
+
+    covers = [Sample("c0", synthetic_photo(64, 64, 31))]
+    weights = str(get_model_info("bits").path)  # a weight file, as for a training run
+    analysed = []
+    real_analyse = bits.analyse
+    monkeypatch.setattr(bits, "analyse", lambda model, image: (
+        analysed.append(model), real_analyse(model, image))[1])
+    result = eval_bits(covers, model=weights, device="cpu", sizes=("1",),
+                       keyed_modes=(False,))
+    assert recorded_loads == [("bits", weights, "cpu")]
+    assert result["aggregate"]["failures"] == 0 and result["ecc_nsym"] == bits.ecc_nsym(flow)
+    curve = eval_rate_distortion(covers, rates=(0.01,), model=weights, device="cpu")
+    assert recorded_loads == [("bits", weights, "cpu")] * 2
+    assert [p["rate"] for p in curve["curve"]] == [0.01, "capacity"]
+    assert all(p["ok"] == 1 for p in curve["curve"])
+    assert len({id(m) for m in analysed}) == 1 and analysed[0].info.path.name.endswith(
+        ".safetensors")
+
+
+def test_robustness_uses_the_given_model(recorded_loads) -> None:
+    from stegnet.errors import UnknownModel
+    from stegnet_research.evaluate import Sample, eval_robustness, robustness_models
+
+    covers = [Sample(f"c{i}", synthetic_photo(64, 64, 32 + i)) for i in range(2)]
+    result = eval_robustness(covers, model="hinet-s4", device="cpu")
+    # each model loaded once for the whole study; the other task keeps its default
+    assert recorded_loads == [("hide", "hinet-s4", "cpu"), ("bits", None, "cpu")]
+    assert result["images"] == 2 and set(result["table"]) >= {"png-resave", "jpeg-75"}
+    assert result["table"]["png-resave"]["bits_success"] == "2/2"
+    assert result["table"]["png-resave"]["bits_raw_ber_mean"] < 0.05
+    net, colour = robustness_models("cinn-s6", "cpu")  # a bits model replaces the flow
+    assert (net.info.task, colour.name) == ("hide", "cinn-s6")
+    with pytest.raises(UnknownModel):
+        robustness_models("xunet-hide", "cpu")

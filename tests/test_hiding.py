@@ -7,7 +7,7 @@ from stegnet import hiding
 from stegnet.errors import InputError
 from stegnet.metrics import psnr
 from stegnet.synthetic import synthetic_photo
-from stegnet.zoo import load_model
+from stegnet.zoo import load
 
 
 def test_fit_secret_letterboxes_keeping_aspect_ratio() -> None:
@@ -30,7 +30,7 @@ def test_too_small_cover_is_refused() -> None:
 
 @pytest.mark.parametrize(("height", "width"), [(65, 97), (96, 128)])
 def test_shipped_model_hides_and_reveals_odd_and_even_sizes(height: int, width: int) -> None:
-    model = load_model("hide")
+    model = load("hide")
     cover, secret = synthetic_photo(height, width, 4), synthetic_photo(height, width, 5)
     stego = hiding.hide(cover, secret, model)
     assert stego.shape == cover.shape and stego.dtype == np.uint8
@@ -43,7 +43,7 @@ def test_shipped_model_hides_and_reveals_odd_and_even_sizes(height: int, width: 
 
 
 def test_tiled_processing_matches_whole_image() -> None:
-    model = load_model("hide")
+    model = load("hide")
     cover, secret = synthetic_photo(128, 192, 6), synthetic_photo(128, 192, 7)
     whole = hiding.hide(cover, secret, model, tile=512)
     tiled = hiding.hide(cover, secret, model, tile=64)
@@ -104,3 +104,22 @@ def test_detect_tells_hide_stego_from_clean_and_embed_bits(photo, other_photo) -
     found = detect(bits_stego)
     assert not found.detected and set(found.to_dict()) == {
         "detected", "cnn_logit", "latent_tail", "latent_kurtosis"}
+
+
+def test_eval_hide_loads_the_named_model_once(monkeypatch) -> None:
+    from stegnet import zoo
+    from stegnet_research.evaluate import Sample, eval_hide
+
+    calls = []
+    real = zoo.load
+
+    def recording(task, name=None, device="cpu"):
+        calls.append((task, name, device))
+        return real(task, name, device)
+
+    monkeypatch.setattr(zoo, "load", recording)
+    covers = [Sample(f"c{i}", synthetic_photo(64, 80, 40 + i)) for i in range(2)]
+    result = eval_hide(covers, model="hinet-s4", device="cpu")
+    assert calls == [("hide", "hinet-s4", "cpu")]
+    assert result["aggregate"]["stego_psnr"]["count"] == 2
+    assert result["aggregate"]["secret_psnr"]["mean"] > 20

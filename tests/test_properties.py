@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from stegnet import bits, hiding
 from stegnet.imageio import decode_png_roundtrip
 from stegnet.synthetic import synthetic_photo
-from stegnet.zoo import load_model
+from stegnet.zoo import load
 
 FAST = settings(max_examples=6, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -18,9 +18,9 @@ FAST = settings(max_examples=6, deadline=None,
 @given(height=st.integers(40, 120), width=st.integers(40, 120), fraction=st.floats(0, 1),
        keyed=st.booleans(), seed=st.integers(0, 2**16))
 def test_bits_round_trip_any_size(height, width, fraction, keyed, seed) -> None:
-    flow = load_model("bits")
+    flow = load("bits")
     key = b"prop" if keyed else None
-    cap = bits.capacity(height, width, keyed, bits.ecc_nsym())
+    cap = bits.capacity(height, width, keyed, bits.ecc_nsym(flow))
     size = int(cap * fraction)
     payload = np.random.default_rng(seed).integers(0, 256, size, dtype=np.uint8).tobytes()
     cover = synthetic_photo(height, width, seed)
@@ -32,7 +32,7 @@ def test_bits_round_trip_any_size(height, width, fraction, keyed, seed) -> None:
 @FAST
 @given(height=st.integers(64, 130), width=st.integers(64, 130), seed=st.integers(0, 2**16))
 def test_hide_keeps_exact_size(height, width, seed) -> None:
-    net = load_model("hide")
+    net = load("hide")
     cover = synthetic_photo(height, width, seed)
     stego = hiding.hide(cover, synthetic_photo(50, 70, seed + 1), net)
     assert stego.shape == cover.shape

@@ -86,3 +86,48 @@ def test_detector_training_on_a_built_set(tmp_path: Path) -> None:
     card = json.loads(target.with_suffix(".json").read_text())
     assert card["method"] == "lsb-full" and card["heldout"]["images"] == 4
     assert target.with_suffix(".md").exists()
+
+    from stegnet_research.evaluate import eval_steganalysis
+
+    # a folder of trained detectors: a CNN column only where the folder has one ...
+    result = eval_steganalysis(tmp_path / "set", tmp_path / "detectors")
+    assert [m for m, row in result["detection"].items() if "cnn" in row] == ["lsb-full"]
+    cnn = result["detection"]["lsb-full"]["cnn"]
+    assert cnn["auc"] == card["heldout"]["auc"] and cnn["accuracy"] == card["heldout"]["accuracy"]
+    # ... the zoo's shipped detectors by default, and none for a folder without any
+    shipped = eval_steganalysis(tmp_path / "set")
+    assert all("cnn" in row for row in shipped["detection"].values())
+    bare = eval_steganalysis(tmp_path / "set", tmp_path / "none")
+    assert not any("cnn" in row for row in bare["detection"].values())
+
+
+def test_publish_a_run_where_told(tmp_path: Path, monkeypatch) -> None:
+    """A trained run is evaluated from its weight file and published with its card into the
+    folders given (paths in the card relative to the current directory)."""
+    from stegnet import zoo
+    from stegnet_research import cards
+    from stegnet_research.evaluate import Sample, eval_hide
+
+    data = _photos(tmp_path / "photos")
+    cfg = train_hide.HideTrainConfig(
+        data=str(data), out=str(tmp_path / "run"), steps=2, batch=2, crop=16, val_every=2,
+        val_pairs=1, val_size=32, threads=1, lr=0.05, warmup=1,  # a stego that differs
+        model={"blocks": 1, "hidden": 4, "depth": 2, "clamp": 2.0})
+    run = train_hide.train(cfg)
+    covers = [Sample(f"c{i}", synthetic_photo(64, 64, 50 + i)) for i in range(2)]
+    result = eval_hide(covers, model=str(run / "best.safetensors"))
+    result.update(model="tiny", dataset="synthetic-64", command="test")
+    evaluation = tmp_path / "work" / "results" / "tiny" / "synthetic-64.json"
+    evaluation.parent.mkdir(parents=True)
+    evaluation.write_text(json.dumps(result))
+    monkeypatch.chdir(tmp_path / "work")
+    cards.main(["publish", str(run), "tiny", "--task", "hide", "--results",
+                "results/tiny/synthetic-64.json", "--summary", "a tiny test model",
+                "--not-default", "--weights", "zoo", "--out", "curves"])
+    card = json.loads((tmp_path / "work" / "zoo" / "tiny.json").read_text())
+    assert card["evaluation"]["results"] == "results/tiny/synthetic-64.json"
+    assert card["training"]["curve"] == "curves/tiny/training-log.jsonl"
+    assert card["metrics"]["images"] == 2 and not card["default"]
+    assert (tmp_path / "work" / "zoo" / "tiny.md").exists()
+    model = zoo.load_weights(tmp_path / "work" / "zoo" / "tiny.safetensors", task="hide")
+    assert type(model).__name__ == "HideNet"

@@ -28,10 +28,12 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from stegnet.models.detector import DetectorConfig, StegDetector
+from stegnet.models.detector import DetectorConfig
+from stegnet.zoo import build_model
 from stegnet_research.train import loop
 
 SCORE = "val-auc-acc"
+ARCH = "steg-detector"  # the registered architecture (stegnet.models.detector.StegDetector)
 
 
 @dataclass
@@ -108,13 +110,15 @@ class PairSampler:
 
 
 @torch.no_grad()
-def logits_of(model: StegDetector, images: np.ndarray, chunk: int = 16) -> np.ndarray:
-    """Logits for a stack of uint8 images ``(N, H, W, 3)`` (eval mode)."""
+def logits_of(model: torch.nn.Module, images: np.ndarray, chunk: int = 16,
+              device: str = "cpu") -> np.ndarray:
+    """Logits for a stack of uint8 images ``(N, H, W, 3)`` (eval mode; the model is on
+    ``device``)."""
     model.eval()
     out = []
     for start in range(0, len(images), chunk):
         batch = torch.from_numpy(images[start : start + chunk]).permute(0, 3, 1, 2).float()
-        out.append(model(batch).numpy())
+        out.append(model(batch.to(device)).cpu().numpy())
     return np.concatenate(out)
 
 
@@ -135,7 +139,7 @@ def train(cfg: DetectorTrainConfig, minutes: float | None = None, progress=None)
     names, covers, stegos = load_pairs(cfg.data, "train", cfg.method)
     train_idx, val_idx = split_validation(names)
     sampler = PairSampler(covers[train_idx], stegos[train_idx], cfg.crop, cfg.seed)
-    model = StegDetector(DetectorConfig(**cfg.model))
+    model = build_model(ARCH, cfg.model)
     labels = torch.cat([torch.zeros(cfg.batch), torch.ones(cfg.batch)])
 
     def losses() -> dict[str, torch.Tensor]:
@@ -149,39 +153,42 @@ def train(cfg: DetectorTrainConfig, minutes: float | None = None, progress=None)
         return {"auc": result["auc"], "acc": result["accuracy"]}
 
     return loop.run(cfg, model, sampler, losses, validate,
-                    score=lambda m: m["auc"] + m["acc"], arch="steg-detector",
+                    score=lambda m: m["auc"] + m["acc"], arch=ARCH,
                     score_name=SCORE, minutes=minutes, progress=progress)
 
 
-def evaluate(data: str | Path, method: str, weights: str | Path) -> dict:
-    """Held-out detection result of trained weights: scores plus per-image logits."""
-    from stegnet.zoo import read_weights
+def evaluate(data: str | Path, method: str, weights: str | Path, device: str = "cpu") -> dict:
+    """Held-out detection result of a detector's weight file (any registered detector
+    architecture, built by :func:`stegnet.zoo.load_weights`), run on ``device``: scores
+    plus per-image logits."""
+    from stegnet.zoo import load_weights
 
-    state, arch, config = read_weights(weights)
-    model = StegDetector(DetectorConfig(**config))
-    model.load_state_dict(state)
+    model = load_weights(weights, task="detect").to(device)
     names, covers, stegos = load_pairs(data, "heldout", method)
-    clean_logits, stego_logits = logits_of(model, covers), logits_of(model, stegos)
+    clean_logits = logits_of(model, covers, device=device)
+    stego_logits = logits_of(model, stegos, device=device)
     return {"method": method, "images": len(names), **scores(clean_logits, stego_logits),
             "per_image": [{"name": n, "clean_logit": round(float(c), 3),
                            "stego_logit": round(float(s), 3)}
                           for n, c, s in zip(names, clean_logits, stego_logits, strict=True)]}
 
 
-def publish(run: str | Path, data: str | Path, dest: str | Path | None = None) -> Path:
-    """Copy a run's best weights to ``weights/detectors/xunet-<method>`` with a JSON card.
+DEST = Path("weights", "detectors")  # relative to the current directory
+
+
+def publish(run: str | Path, data: str | Path, dest: str | Path = DEST) -> Path:
+    """Copy a run's best weights to ``DEST/xunet-<method>`` with a JSON card (the zoo
+    lists it as a ``detect`` model when ``DEST`` is the weights folder's ``detectors``).
 
     The card holds the training recipe, the steps of the best checkpoint (from the
     run's log) and the held-out scores measured now.
     """
     import shutil
 
-    from stegnet.analysis import detectors_dir
-
     run = Path(run)
     config = json.loads((run / "config.json").read_text())
     method = config["method"]
-    folder = Path(dest) if dest is not None else detectors_dir()
+    folder = Path(dest)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"xunet-{method}.safetensors"
     shutil.copyfile(run / "best.safetensors", target)
@@ -223,7 +230,7 @@ def publish(run: str | Path, data: str | Path, dest: str | Path | None = None) -
 
 def main() -> None:
     """``python -m stegnet_research.train.detector [--evaluate | --publish] --method M
-    --out RUN``."""
+    --out RUN [--dest weights/detectors]``."""
     import argparse
     import sys
 
@@ -234,9 +241,11 @@ def main() -> None:
             parser.add_argument("--data", default="runs/stegdata")
             parser.add_argument("--method", default="hide")
             parser.add_argument("--out", default="runs/detect-hide")
+            parser.add_argument("--dest", default=str(DEST),
+                                help="--publish: folder the detector and its card go to")
             args, _ = parser.parse_known_args()
             if action == "--publish":
-                print(publish(args.out, args.data))
+                print(publish(args.out, args.data, args.dest))
                 return
             result = evaluate(args.data, args.method, Path(args.out, "best.safetensors"))
             Path(args.out, "heldout.json").write_text(json.dumps(result, indent=1))

@@ -22,7 +22,8 @@ For ``method`` every kind ``<method>-*`` of the train split is used (e.g. ``lsbm
 * Adam with warm-up and cosine decay, checkpoints, ``log.jsonl`` and ``best.safetensors``
   from :func:`stegnet_research.train.loop.run`: running the same command again resumes. The
   budget is ``steps`` and, optionally, ``--minutes`` of training in all (summed over
-  resumed runs).
+  resumed runs). ``best.safetensors`` names its registered architecture, so
+  :func:`stegnet.zoo.load_weights` builds it like any zoo model.
 
 Run: ``python -m stegnet_research.train.detmixed --data runs/detset --method lsbm --arch strong
 --out runs/det-strong-lsbm --steps 1200``.
@@ -40,10 +41,14 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from stegnet.zoo import build_model
 from stegnet_research.train import loop
 
 SCORE = "val-mean-auc-acc"
 ARCHS = ("strong", "xunet")
+#: The registered architecture (:mod:`stegnet.models.registry`) of each ``--arch``: what
+#: :func:`stegnet.zoo.build_model` builds and the weight files name.
+REGISTERED = {"strong": "strong-detector", "xunet": "steg-detector"}
 
 
 @dataclass
@@ -83,31 +88,6 @@ def recipe(arch: str, **overrides) -> dict:
         raise ValueError(f"unknown architecture {arch!r}; one of {ARCHS}")
     base.update({k: v for k, v in overrides.items() if v is not None})
     return base
-
-
-def build_detector(arch: str, config: dict) -> torch.nn.Module:
-    from stegnet.models.detector import (
-        DetectorConfig,
-        StegDetector,
-        StrongDetector,
-        StrongDetectorConfig,
-    )
-
-    if arch in ("strong", "strong-detector"):
-        return StrongDetector(StrongDetectorConfig(**config))
-    if arch in ("xunet", "steg-detector"):
-        return StegDetector(DetectorConfig(**config))
-    raise ValueError(f"unknown architecture {arch!r}")
-
-
-def load_detector(path: str | Path) -> torch.nn.Module:
-    """A trained detector (``best.safetensors``) in eval mode."""
-    from stegnet.zoo import read_weights
-
-    state, arch, config = read_weights(path)
-    model = build_detector(arch, config)
-    model.load_state_dict(state)
-    return model.eval()
 
 
 def method_kinds(data: str | Path, method: str, split: str = "train") -> list[str]:
@@ -265,7 +245,7 @@ def train(cfg: MixedTrainConfig, minutes: float | None = None, progress=None) ->
     sampler = MixedPairSampler(cfg.data, "train", train_pairs, cfg.crop, cfg.seed,
                                int(cfg.curriculum * cfg.steps))
     sampler.step = checkpoint_step(cfg.out)
-    model = build_detector(cfg.arch, cfg.model).to(memory_format=torch.channels_last)
+    model = build_model(REGISTERED[cfg.arch], cfg.model).to(memory_format=torch.channels_last)
     labels = torch.cat([torch.zeros(cfg.batch), torch.ones(cfg.batch)])
     folder = Path(cfg.data, "train")
 
@@ -298,9 +278,9 @@ def train(cfg: MixedTrainConfig, minutes: float | None = None, progress=None) ->
     remaining = None if minutes is None else max(0.0, minutes - spent_minutes(cfg.out))
     if remaining is not None and remaining <= 0 and Path(cfg.out, "best.safetensors").exists():
         return Path(cfg.out)
-    arch = "strong-detector" if cfg.arch == "strong" else "steg-detector"
     return loop.run(cfg, model, sampler, losses, validate,
-                    score=lambda m: m["auc"] + m["acc"], arch=arch, score_name=SCORE,
+                    score=lambda m: m["auc"] + m["acc"], arch=REGISTERED[cfg.arch],
+                    score_name=SCORE,
                     minutes=remaining, progress=progress)
 
 
