@@ -67,7 +67,7 @@ def test_keyed_hiding_needs_the_key() -> None:
 
     from stegnet.imageio import decode_png_roundtrip
 
-    folder = Path(__file__).resolve().parent.parent / "examples"
+    folder = Path(__file__).resolve().parents[2] / "examples"
     cover = np.asarray(Image.open(folder / "cover.png").convert("RGB"))[:128, :128]
     secret = np.asarray(Image.open(folder / "secret.png").convert("RGB"))[:128, :128]
     stego = decode_png_roundtrip(hiding.hide(cover, secret, key=b"right"))

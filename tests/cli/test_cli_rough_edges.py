@@ -21,7 +21,7 @@ from stegnet.errors import InputError, UsageError
 from stegnet.synthetic import synthetic_photo
 
 runner = CliRunner()
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_COVER = ROOT / "examples" / "cover.png"
 EXAMPLE_SECRET = ROOT / "examples" / "secret.png"
 

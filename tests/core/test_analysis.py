@@ -37,7 +37,7 @@ def _example_photos() -> list[np.ndarray]:
 
     from PIL import Image
 
-    folder = Path(__file__).resolve().parent.parent / "examples"
+    folder = Path(__file__).resolve().parents[2] / "examples"
     photos = []
     for name in ("cover.png", "secret.png"):
         image = np.asarray(Image.open(folder / name).convert("RGB"))
@@ -118,7 +118,7 @@ def test_readme_tables_and_figures_go_where_they_are_told(tmp_path, monkeypatch)
     from stegnet_research import cards, plots
 
     pytest.importorskip("matplotlib")
-    repo = Path(__file__).resolve().parent.parent
+    repo = Path(__file__).resolve().parents[2]
     results = tmp_path / "work" / "results"
     for rel in ("hinet-s8/heldout-512.json", "hinet-s8/training-log.jsonl",
                 "cinn-s6/training-log.jsonl",

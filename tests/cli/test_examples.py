@@ -11,7 +11,7 @@ from PIL import Image
 
 from stegnet.synthetic import synthetic_photo
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def _env() -> dict:

@@ -4,7 +4,7 @@ import torch
 
 from stegnet.models.cinn import ColourFlow, ColourFlowConfig, merge_colour, split_colour
 from stegnet.models.hinet import HideNet, HideNetConfig, quantize_8bit
-from tests.test_invertible import _randomise
+from tests.core.test_invertible import _randomise
 
 
 def test_hidenet_forward_inverse_consistency() -> None:
