@@ -87,9 +87,11 @@ def plot(result: dict, path: Path) -> None:
     for ax in list(axes.flat)[len(dets):]:
         ax.set_visible(False)
     photos = result["split"]["photos"]
+    fewer = result.get("settings", {}).get("method_photos") or {}
+    note = "".join(f"; {METHOD_LABELS.get(m, m)}: {n[1]} photos" for m, n in fewer.items())
     fig.suptitle(f"Detection vs payload: held-out accuracy on {photos['heldout']} photos of "
-                 f"held-out packages ({result['split']['covers']['heldout']} covers + stego)",
-                 fontsize=11)
+                 f"held-out packages ({result['split']['covers']['heldout']} covers + stego"
+                 f"{note})", fontsize=11)
     fig.legend(list(handles.values()), list(handles), loc="lower center",
                ncol=min(3 * columns, len(handles)), fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0.07, 1, 0.95))
