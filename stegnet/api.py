@@ -136,20 +136,29 @@ def too_small_message(width: int, height: int, keyed: bool, nsym: int) -> str:
 
 def embed(cover: ImageLike, payload: bytes, *, key: KeyLike = None, model: Any = None,
           device: str = "auto", mode: str = "auto", temperature: float = 0.8,
-          allow_grey: bool = False, progress: Progress = None, label: str = "") -> Embedded:
+          allow_grey: bool = False, progress: Progress = None, label: str = "",
+          robust: bool = False) -> Embedded:
     """Hide ``payload`` bytes in the colour of ``cover`` (bit-exact after an 8-bit PNG).
 
     ``mode``: ``auto`` (cover-preserving ``sparse`` for small payloads, ``full``
     re-synthesis for large ones), ``sparse`` or ``full`` (see :mod:`stegnet.bits`).
     Grey-scale covers are refused unless ``allow_grey``. Raises PayloadTooLarge if the
     payload does not fit.
+
+    ``robust``: use the robust channel instead (:mod:`stegnet.robust`; ``model`` then
+    names a robust model): a few hundred bytes in the luminance of any photo that survive
+    JPEG re-compression, resizing and noise. ``mode`` and ``temperature`` do not apply;
+    grey covers stay grey.
     """
     from stegnet import bits
     from stegnet.greyscale import is_grey
 
+    prefix = f"{label}: " if label else ""
+    if robust:
+        return _embed_robust(cover, payload, as_key(key), load_model("robust", model, device),
+                             prefix)
     bits.check_temperature(temperature)
     bits.check_mode(mode)
-    prefix = f"{label}: " if label else ""
     cover_img = _image(cover, bits.MIN_COVER_SIDE, "cover")
     if not allow_grey and is_grey(cover_img):
         raise InputError(f"{prefix}{GREY_COVER_MESSAGE}")
@@ -167,13 +176,71 @@ def embed(cover: ImageLike, payload: bytes, *, key: KeyLike = None, model: Any =
     return Embedded(report.stego, report, cap, changed)
 
 
-def extract(stego: ImageLike, *, key: KeyLike = None, model: Any = None,
-            device: str = "auto") -> bytes:
-    """The bytes :func:`embed` hid; PayloadNotFound / WrongKeyOrCorrupted, never garbage."""
-    from stegnet import bits
+def _embed_robust(cover: ImageLike, payload: bytes, key: bytes | None, model: LoadedModel,
+                  prefix: str) -> Embedded:
+    from stegnet import robust as robust_channel
 
-    stego_img = _image(stego, bits.MIN_COVER_SIDE, "stego image")
-    return bits.extract(stego_img, as_key(key), load_model("bits", model, device))
+    cover_img = _image(cover, robust_channel.MIN_COVER_SIDE, "cover")
+    cap = robust_channel.capacity(model, key is not None)
+    try:
+        report = robust_channel.embed(cover_img, payload, key, model)
+    except PayloadTooLarge as error:
+        raise PayloadTooLarge(f"{prefix}{error}") from None
+    changed = float((report.stego != cover_img).any(axis=-1).mean())
+    return Embedded(report.stego, report, cap, changed)
+
+
+@dataclass
+class Extracted:
+    """What :func:`extract_found` recovered, and from which channel and model."""
+
+    payload: bytes
+    channel: str  # "robust" or "standard"
+    model: str
+
+
+def extract_found(stego: ImageLike, *, key: KeyLike = None, model: Any = None,
+                  device: str = "auto", robust: bool | None = None) -> Extracted:
+    """Like :func:`extract`, also saying which channel held the payload.
+
+    ``robust``: True reads only the robust channel (``model`` names a robust model),
+    False only the standard one, None (default) the robust channel first (fast) and then
+    the standard one (``model`` names a standard model). A frame that the robust channel
+    found but could not repair is reported if the standard channel finds nothing either.
+    """
+    from stegnet import bits
+    from stegnet import robust as robust_channel
+    from stegnet.errors import PayloadError, PayloadNotFound
+
+    key_bytes = as_key(key)
+    min_side = robust_channel.MIN_STEGO_SIDE if robust else bits.MIN_COVER_SIDE
+    stego_img = _image(stego, min_side, "stego image")
+    robust_error: PayloadError | None = None
+    if robust is not False and min(stego_img.shape[:2]) >= robust_channel.MIN_STEGO_SIDE:
+        net = load_model("robust", model if robust else None, device)
+        try:
+            return Extracted(robust_channel.extract(stego_img, key_bytes, net), "robust",
+                             net.name)
+        except PayloadError as error:
+            if robust:
+                raise
+            robust_error = error
+    flow = load_model("bits", model, device)
+    try:
+        return Extracted(bits.extract(stego_img, key_bytes, flow), "standard", flow.name)
+    except PayloadError:
+        if robust_error is not None and not isinstance(robust_error, PayloadNotFound) \
+                and key_bytes is None:
+            raise robust_error from None
+        raise
+
+
+def extract(stego: ImageLike, *, key: KeyLike = None, model: Any = None,
+            device: str = "auto", robust: bool | None = None) -> bytes:
+    """The bytes :func:`embed` hid; PayloadNotFound / WrongKeyOrCorrupted, never garbage.
+    ``robust``: see :func:`extract_found` (default: try the robust channel, then the
+    standard one)."""
+    return extract_found(stego, key=key, model=model, device=device, robust=robust).payload
 
 
 @dataclass
@@ -194,12 +261,20 @@ class Capacity:
 
 def capacity(cover: ImageLike, *, keyed: bool = False, model: Any = None,
              device: str = "auto", measured: bool = True,
-             temperature: float = 0.8) -> Capacity:
+             temperature: float = 0.8, robust: bool = False) -> Capacity:
     """Payload bytes ``cover`` carries reliably: measured by a trial embedding (default),
-    or the nominal size-only figure (``measured=False``). InputError if it carries none."""
+    or the nominal size-only figure (``measured=False``). InputError if it carries none.
+    ``robust``: the robust channel's capacity (the same for every photo it accepts)."""
     from stegnet import bits
     from stegnet.zoo import LoadedModel, get_model_info
 
+    if robust:
+        from stegnet import robust as robust_channel
+
+        cover_img = _image(cover, robust_channel.MIN_COVER_SIDE, "cover")
+        height, width = cover_img.shape[:2]
+        cap = robust_channel.capacity(load_model("robust", model, device), keyed)
+        return Capacity(cap, cap, width, height, keyed, False)
     bits.check_temperature(temperature)
     cover_img = _image(cover, bits.MIN_COVER_SIDE, "cover")
     height, width = cover_img.shape[:2]

@@ -33,8 +33,9 @@ from stegnet.errors import ModelError, UnknownModel
 if TYPE_CHECKING:  # torch is imported lazily: listing models must not pay for it
     import torch
 
-TASKS = ("hide", "bits", "detect")
+TASKS = ("hide", "bits", "robust", "detect")
 TASK_COMMANDS = {"hide": "hide / reveal", "bits": "embed-bits / extract-bits / capacity",
+                 "robust": "embed-bits --robust / extract-bits / capacity --robust",
                  "detect": "analyze / reveal's check"}
 
 

@@ -248,6 +248,9 @@ def rate_distortion_table(path: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+ROBUST_START, ROBUST_END = "<!-- robust:start -->", "<!-- robust:end -->"
+
+
 def _fill(text: str, start: str, end: str, body: str) -> str:
     head, found, rest = text.partition(start)
     if not found:
@@ -262,6 +265,11 @@ def update_readme(readme: Path = README, results_dir: Path = RESULTS) -> None:
     text = _fill(readme.read_text(), START, END, readme_tables(results_dir, base))
     text = _fill(text, RD_START, RD_END, rate_distortion_table(
         results_dir / "rate-distortion" / "heldout-package-256.json"))
+    robust = results_dir / "robust" / "heldout-1mp.json"
+    if robust.exists():
+        from stegnet_research.robustreport import table
+
+        text = _fill(text, ROBUST_START, ROBUST_END, table(json.loads(robust.read_text())))
     readme.write_text(text)
 
 

@@ -160,3 +160,33 @@ class CropSampler:
             patch = np.rot90(patch, k=int(self.rng.integers(4)))
             crops[i] = patch
         return torch.from_numpy(crops).permute(0, 3, 1, 2).float().div_(255.0)
+
+
+def spread_over_packages(paths: list[Path], limit: int,
+                         min_pixels: int = 150_000) -> list[Path]:
+    """Up to ``limit`` photos of at least ``min_pixels`` pixels, taken round-robin over
+    their source packages (sorted), so no package dominates a small sample."""
+    packages = photo_packages(paths[0].parent) if paths else {}
+    groups: dict[str, list[Path]] = {}
+    for path in sorted(paths):
+        with Image.open(path) as img:
+            if img.width * img.height < min_pixels:
+                continue
+        groups.setdefault(packages.get(path, package_from_name(path)), []).append(path)
+    chosen: list[Path] = []
+    queues = [groups[k] for k in sorted(groups)]
+    while len(chosen) < limit and any(queues):
+        for queue in queues:
+            if queue and len(chosen) < limit:
+                chosen.append(queue.pop(0))
+    return chosen
+
+
+def load_megapixels(path: Path, megapixels: float) -> np.ndarray:
+    """Load as HxWx3 uint8 resized (Lanczos, up or down, aspect kept) to about
+    ``megapixels`` million pixels."""
+    with Image.open(path) as img:
+        img = img.convert("RGB")
+        factor = (megapixels * 1e6 / (img.width * img.height)) ** 0.5
+        size = (max(1, round(img.width * factor)), max(1, round(img.height * factor)))
+        return np.asarray(img.resize(size, Image.Resampling.LANCZOS), dtype=np.uint8).copy()

@@ -22,6 +22,7 @@ from stegnet.cli.common import (
     KeyOpt,
     ModelOpt,
     QuietOpt,
+    RobustOpt,
     TemperatureOpt,
     emit_json,
     errors,
@@ -190,11 +191,17 @@ def embed_bits(
                           "(sparse) when it takes at most a quarter of the channel, else full "
                           "re-synthesis; sparse; full.")
     ] = "auto",
+    robust: RobustOpt = False,
 ) -> None:
     """Hide any bytes in the colour of COVER (bit-exact from the saved PNG).
 
     By default a short payload changes only the colour detail it needs (a 13-byte message
     changes a few % of the pixels); large payloads re-synthesise all colour detail.
+
+    --robust uses the robust channel instead: a few hundred bytes (see `stegnet capacity
+    --robust`) in the luminance of the photo that survive JPEG re-compression (quality 50
+    and up), resizing the whole photo (to half size and up) and noise; not cropping or
+    rotation.
 
     With a key the payload is encrypted and authenticated (scrypt + ChaCha20-Poly1305)
     and the key also decides which positions carry which bits. Grey-scale covers are
@@ -215,16 +222,18 @@ def embed_bits(
             raise UsageError("--json prints on stdout: write the stego to a file with -o")
         bits.check_temperature(temperature)
         bits.check_mode(mode)
+        if robust and mode != "auto":
+            raise UsageError("--mode applies to the standard channel, not to --robust")
         plan = batch.plan(cover, output, inputs=[payload], force=force)
         key_bytes = read_key(key, key_file)
         data = text.encode("utf-8") if text is not None else read_bytes(payload)
-        flow = api.load_model("bits", model, device)
+        flow = api.load_model("robust" if robust else "bits", model, device)
 
         def work(source: str, target: str, progress: Any) -> dict:
             started = time.perf_counter()
             done = api.embed(source, data, key=key_bytes, model=flow, mode=mode,
                              temperature=temperature, allow_grey=allow_grey,
-                             progress=progress, label=source)
+                             progress=progress, label=source, robust=robust)
             save_png(done.stego, target, force=force)
             seconds, report = _elapsed(started), done.report
             return {"command": "embed-bits", "cover": source, "stego": target,
@@ -260,8 +269,17 @@ def extract_bits(
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
     jobs: JobsOpt = 1,
+    robust: Annotated[
+        bool, typer.Option("--robust", help="Read only the robust channel (embed-bits "
+                           "--robust); by default the robust channel is tried first, then "
+                           "the standard one.")
+    ] = False,
 ) -> None:
-    """Recover the bytes hidden by embed-bits; fails cleanly, never returns garbage."""
+    """Recover the bytes hidden by embed-bits; fails cleanly, never returns garbage.
+
+    Works on the stego as written and, for a --robust stego, also after JPEG
+    re-compression, resizing or noise.
+    """
     with errors():
         import hashlib
 
@@ -275,18 +293,23 @@ def extract_bits(
             raise UsageError("--json prints on stdout: write the payload to a file with -o")
         plan = batch.plan(stego, output, suffix=".bin", force=force, png=False)
         key_bytes = read_key(key, key_file)
-        flow = api.load_model("bits", model, device)
+        net = api.load_model("robust" if robust else "bits", model, device)
+        if not robust:
+            api.load_model("robust", None, device)  # a broken install fails before any work
 
         def work(source: str, target: str, progress: Any) -> dict:
             started = time.perf_counter()
-            data = api.extract(source, key=key_bytes, model=flow)
+            found = api.extract_found(source, key=key_bytes, model=net,
+                                      robust=True if robust else None, device=net.device)
+            data = found.payload
             write_bytes(data, target, force=force)
             seconds = _elapsed(started)
             return {"command": "extract-bits", "stego": source, "output": target,
                     "payload_bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
-                    "keyed": key_bytes is not None, "model": flow.name, "device": flow.device,
-                    "seconds": round(seconds, 3),
-                    "message": f"recovered {len(data)} bytes -> {target} ({seconds:.2f} s)"}
+                    "channel": found.channel, "keyed": key_bytes is not None,
+                    "model": found.model, "device": net.device, "seconds": round(seconds, 3),
+                    "message": f"recovered {len(data)} bytes from the {found.channel} channel "
+                               f"-> {target} ({seconds:.2f} s)"}
 
         run_files(plan, work, quiet=quiet, json_out=json_out, jobs=jobs, label="extracting")
 
@@ -305,8 +328,12 @@ def capacity(
     temperature: TemperatureOpt = 0.8,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
+    robust: RobustOpt = False,
 ) -> None:
     """Print how many payload bytes COVER carries reliably (after framing and ECC).
+
+    With --robust: the robust channel's capacity, the same for every photo of at least
+    512 px on the short side.
 
     A trial embedding measures how well this photo keeps the bits and picks the
     weakest error correction that still decodes (hard covers get stronger ECC and less
@@ -317,10 +344,11 @@ def capacity(
         from stegnet.keys import read_key
         from stegnet.zoo import get_model_info
 
-        name = get_model_info("bits", model).name  # a bad name fails before any work
+        task = "robust" if robust else "bits"
+        name = get_model_info(task, model).name  # a bad name fails before any work
         keyed = read_key(key, key_file) is not None
         cap = api.capacity(cover, keyed=keyed, model=model, device=device,
-                           measured=not nominal, temperature=temperature)
+                           measured=not nominal, temperature=temperature, robust=robust)
         note = ""
         if cap.measured and cap.capacity_bytes == 0:
             note = (" (a trial embedding did not decode with any error correction that "
@@ -329,7 +357,8 @@ def capacity(
                   "capacity_bytes": cap.capacity_bytes,
                   "nominal_capacity_bytes": cap.nominal_capacity_bytes,
                   "bits_per_pixel": cap.bits_per_pixel, "keyed": keyed,
-                  "measured": cap.measured, "model": name}
+                  "measured": cap.measured, "channel": task.replace("bits", "standard"),
+                  "model": name}
         if json_out:
             emit_json(record)
         else:
@@ -406,7 +435,7 @@ def models(json_out: JsonOpt = False) -> None:
             default = " (default)" if info.card.get("default") else ""
             metrics = ", ".join(f"{k}={v}" for k, v in info.metrics.items()
                                 if isinstance(v, (int, float)))
-            print(f"{info.task:5s} {info.name}{default}: {info.card.get('summary', '')}")
+            print(f"{info.task:6s} {info.name}{default}: {info.card.get('summary', '')}")
             if metrics:
                 print(f"      {metrics}")
         for card in detectors:

@@ -59,6 +59,9 @@ KeyFileOpt = Annotated[
 ]
 JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=1, help="Files processed in parallel "
                                       "(folder mode).")]
+RobustOpt = Annotated[bool, typer.Option(
+    "--robust", help="Use the robust channel: a few hundred bytes that survive JPEG, resizing "
+    "and noise.")]
 TemperatureOpt = Annotated[
     float, typer.Option("--temperature", help="Scale of the latent magnitudes (0.1-1.5): "
                         "lower is closer to the cover and harder to detect but less robust "

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 # Modules whose import registers their architectures (imported on first lookup).
-MODEL_MODULES = ("stegnet.models.hinet", "stegnet.models.cinn", "stegnet.models.detector")
+MODEL_MODULES = ("stegnet.models.hinet", "stegnet.models.cinn", "stegnet.models.detector",
+                 "stegnet.models.robust")
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ def test_every_shipped_architecture_is_registered_with_its_task() -> None:
 
 def test_each_task_has_a_default_and_detectors_are_entries() -> None:
     tasks = {info.task for info in zoo.list_models()}
-    assert tasks == {"hide", "bits", "detect"}
+    assert tasks == {"hide", "bits", "robust", "detect"}
     assert zoo.get_model_info("hide").card.get("default") is True
     assert zoo.get_model_info("bits").card.get("default") is True
     assert "xunet-hide" in {info.name for info in zoo.list_models("detect")}

@@ -1,0 +1,153 @@
+"""Bytes that survive a lossy channel: ``embed-bits --robust`` / ``extract-bits``.
+
+The robust model (:class:`stegnet.models.robust.RobustCodec`) offers ``n_slots`` slots,
+low-frequency luminance DCT coefficients on a fixed internal grid. Slots are grouped,
+by a public permutation, into channel bits of ``repeat`` slots each (spread over the
+whole photo); a channel bit is read as the sign of the sum of its slots' soft values, and
+the size of that sum is its reliability. The channel bits go to the payload container
+(:mod:`stegnet.payload.container`): the same header, Reed-Solomon coding with erasures,
+key-secret positions, CRC32 without a key and ChaCha20-Poly1305 with one, as plain
+``embed-bits``. Channel bits the frame does not use are left as the cover has them, so a
+small payload changes less of the photo.
+
+Embedding sets each used slot to the nearest lattice point of its bit, draws the change
+as a luminance residual at full size, rounds to 8 bits, re-reads the slots from the
+rounded stego and corrects what rounding, clipping and the resampling moved, for up to
+``iterations`` passes; it then proves that the stego decodes to the payload.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+
+from stegnet.errors import PayloadTooLarge, StegnetError
+from stegnet.imageio import require_min_side
+from stegnet.models.robust import public_uniform
+from stegnet.payload import container
+
+if TYPE_CHECKING:
+    from stegnet.models.robust import RobustCodec
+    from stegnet.zoo import LoadedModel
+
+MIN_COVER_SIDE = 512  # embedding: a half-size copy must still resolve the grid's band
+MIN_STEGO_SIDE = 64  # extraction (a stego may have been shrunk on the way)
+_LAYOUT_SEED = 0x0B057
+
+
+@dataclass
+class RobustReport:
+    """What a robust embedding did (measured on the stego as written)."""
+
+    stego: np.ndarray
+    channel_bits: int  # channel bits of the frame (each carried by ``repeat`` slots)
+    raw_bit_errors: int  # frame bits that read wrong in the stego as written (before ECC)
+    min_margin: float  # smallest |sum of soft values| of a frame bit, in [0, repeat]
+    iterations: int
+    nsym: int
+    positions: np.ndarray  # (channel_bits,) channel positions of the frame
+    frame_bits: np.ndarray  # (channel_bits,) the 0/1 bit each carries
+
+    mode: str = "robust"
+
+    @property
+    def raw_ber(self) -> float:
+        """Share of the frame's channel bits that read wrong in the stego as written."""
+        return self.raw_bit_errors / max(1, self.channel_bits)
+
+
+def _codec(model: LoadedModel) -> RobustCodec:
+    return model.module
+
+
+def channel_bits(model: LoadedModel) -> int:
+    """Channel bits the robust model offers (the same for every photo size)."""
+    codec = _codec(model)
+    return codec.n_slots // codec.config.repeat
+
+
+def capacity(model: LoadedModel, keyed: bool) -> int:
+    """Payload bytes the robust channel carries (the same for every photo size)."""
+    return container.capacity_bytes(channel_bits(model), keyed, _codec(model).config.nsym)
+
+
+@lru_cache(maxsize=4)
+def _layout_cached(n_slots: int, repeat: int) -> np.ndarray:
+    order = np.argsort(public_uniform(n_slots, _LAYOUT_SEED), kind="stable")
+    n_bits = n_slots // repeat
+    return order[: n_bits * repeat].reshape(n_bits, repeat)
+
+
+def layout(model: LoadedModel) -> np.ndarray:
+    """(channel_bits, repeat) slot indices of each channel bit (a public permutation)."""
+    codec = _codec(model)
+    return _layout_cached(codec.n_slots, codec.config.repeat)
+
+
+def _as_tensor(image: np.ndarray, device: str) -> torch.Tensor:
+    return torch.from_numpy(np.array(image, dtype=np.float32)).to(device)
+
+
+def read_channel(image: np.ndarray, model: LoadedModel) -> tuple[np.ndarray, np.ndarray]:
+    """-> (bits (channel_bits,) 0/1, reliability (channel_bits,) >= 0) of an RGB image."""
+    codec = _codec(model)
+    with torch.no_grad():
+        soft = codec.soft(codec.analyse(_as_tensor(image, model.device)))
+    sums = soft.cpu().double().numpy()[layout(model)].sum(axis=1)
+    return (sums < 0).astype(np.uint8), np.abs(sums)
+
+
+def extract(stego: np.ndarray, key: bytes | None, model: LoadedModel) -> bytes:
+    """The payload of a robust stego (also after JPEG, resizing, noise); raises
+    PayloadNotFound / WrongKeyOrCorrupted, never returns garbage."""
+    require_min_side(stego, MIN_STEGO_SIDE, "stego image")
+    bits, reliability = read_channel(stego, model)
+    return container.unpack(bits, reliability, key)
+
+
+def embed(cover: np.ndarray, payload: bytes, key: bytes | None,
+          model: LoadedModel) -> RobustReport:
+    """Hide ``payload`` in ``cover`` (H, W, 3) uint8; -> the 8-bit stego and a report.
+
+    Raises PayloadTooLarge if the payload exceeds :func:`capacity`, or if the stego as
+    written does not decode (e.g. a photo saturated almost everywhere).
+    """
+    require_min_side(cover, MIN_COVER_SIDE, "cover")
+    codec, device = _codec(model), model.device
+    nsym = codec.config.nsym
+    positions, frame_bits = container.pack(payload, channel_bits(model), key, nsym)
+    slots_np = layout(model)[positions]  # (m, repeat)
+    slots = torch.from_numpy(slots_np.reshape(-1)).to(device)
+    bits = torch.from_numpy(np.repeat(frame_bits, codec.config.repeat)).to(device)
+    height, width = cover.shape[:2]
+    rgb = _as_tensor(cover, device)
+    with torch.no_grad():
+        start = codec.analyse(rgb)
+        target = codec.targets(start, bits, slots)
+        limit = codec.config.clip_margin * codec.slot_steps()[slots]
+        change = torch.zeros_like(start)
+        change[slots] = target - start[slots]
+        done = 0
+        for done in range(1, codec.config.iterations + 1):  # noqa: B007 - reported
+            residual = codec.synthesise(change, height, width)
+            stego_t = (rgb + residual[..., None]).round().clamp(0, 255)
+            error = target - codec.analyse(stego_t)[slots]
+            if float(error.abs().max() / limit.min()) < 0.05:
+                break
+            change[slots] = torch.maximum(torch.minimum(change[slots] + error, limit), -limit)
+    stego = stego_t.to(torch.uint8).cpu().numpy()
+    read_bits, reliability = read_channel(stego, model)
+    errors = int((read_bits[positions] != frame_bits).sum())
+    try:
+        decoded = container.unpack(read_bits, reliability, key)
+    except StegnetError:
+        decoded = None
+    if decoded != bytes(payload):
+        raise PayloadTooLarge("the robust stego does not decode (the photo is too saturated or "
+                         "flat to carry the payload); try a smaller payload")
+    return RobustReport(stego, int(positions.size), errors,
+                        float(reliability[positions].min()), done, nsym, positions, frame_bits)

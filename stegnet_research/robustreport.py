@@ -1,0 +1,101 @@
+"""Markdown table and figure of a robust-channel study (:mod:`stegnet_research.robustbits`).
+
+``write_report(result, out)`` writes ``OUT/robust.md`` (the README table) and
+``OUT/robust.png`` (needs matplotlib): per channel, the share of photos whose whole
+payload came back, and the mean bit accuracy before error correction, for stegnet and
+every peer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+CHANNEL_LABELS = {
+    "png": "PNG (lossless)", "jpeg75": "JPEG 75", "jpeg50": "JPEG 50",
+    "resize50": "resize 50%", "long1600": "resize to 1600 px", "png-jpeg85-png":
+    "PNG>JPEG 85>PNG", "noise2": "noise sigma 2", "resize50-jpeg75": "50% + JPEG 75",
+    "jpeg30": "JPEG 30", "resize25": "resize 25%", "resize50-jpeg50": "50% + JPEG 50",
+    "noise5": "noise sigma 5",
+}
+
+
+def _methods(result: dict) -> list[tuple[str, str, int]]:
+    """(key, label, payload bits) of every method in the study, stegnet first."""
+    bits = 8 * result["payload_bytes"]
+    methods = [("stegnet", f"stegnet --robust ({result['payload_bytes']} bytes)", bits)]
+    for name in result["peers"]:
+        peer, peer_bits = name.split(":")
+        methods.append((name, f"{peer} ({peer_bits} bits)", int(peer_bits)))
+    return methods
+
+
+def table(result: dict) -> str:
+    """Markdown: one row per method, one column per channel (exact share / bit accuracy)."""
+    agg = result["aggregate"]
+    channels = result["channels"]
+    head = ["method", "payload bits", "PSNR dB (min)", "CIEDE2000"]
+    head += [CHANNEL_LABELS.get(c, c) for c in channels]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for key, label, bits in _methods(result):
+        a = agg[key]
+        cells = [label.split(" (")[0], str(bits), f"{a['psnr_mean']:.1f} ({a['psnr_min']:.1f})",
+                 f"{a['delta_e00_mean']:.2f}"]
+        for channel in channels:
+            c = a["channels"][channel]
+            exact = a["photos"] - c["failures"]
+            cells.append(f"{exact}/{a['photos']} ({100 * c['bit_accuracy_mean']:.1f}%)")
+        lines.append("| " + " | ".join(cells) + " |")
+    big = result.get("big")
+    note = (f"\nCells: photos whose whole payload came back exactly / photos (mean bit "
+            f"accuracy before error correction). {result['dataset']}; "
+            f"{result['peer_note']}.")
+    if big:
+        ok = sum(v["exact"] for v in big["channels"].values())
+        note += (f" One photo at {big['width']}x{big['height']} "
+                 f"({big['width'] * big['height'] / 1e6:.0f} MP): stegnet embeds in "
+                 f"{big['embed_seconds']:.1f} s at {big['psnr']:.1f} dB and reads back "
+                 f"{ok}/{len(big['channels'])} channels exactly.")
+    return "\n".join(lines) + "\n" + note + "\n"
+
+
+def figure(result: dict, path: Path) -> None:
+    """Two panels: exact-payload share and mean bit accuracy per channel and method."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    channels = result["channels"]
+    methods = _methods(result)
+    agg = result["aggregate"]
+    x = np.arange(len(channels))
+    width = 0.8 / len(methods)
+    fig, axes = plt.subplots(2, 1, figsize=(12, 7.5), sharex=True)
+    for i, (key, label, _) in enumerate(methods):
+        a = agg[key]
+        exact = [1 - a["channels"][c]["failure_rate"] for c in channels]
+        accuracy = [a["channels"][c]["bit_accuracy_mean"] for c in channels]
+        label = f"{label}, {a['psnr_mean']:.1f} dB"
+        axes[0].bar(x + (i - (len(methods) - 1) / 2) * width, exact, width, label=label)
+        axes[1].bar(x + (i - (len(methods) - 1) / 2) * width, accuracy, width, label=label)
+    axes[0].set_ylabel("photos with the whole\npayload back (share)")
+    axes[0].set_ylim(0, 1.05)
+    axes[1].set_ylabel("mean bit accuracy\n(before error correction)")
+    axes[1].set_ylim(0.4, 1.01)
+    axes[1].set_xticks(x, [CHANNEL_LABELS.get(c, c) for c in channels], rotation=30,
+                       ha="right")
+    axes[1].set_xlabel("channel the stego went through")
+    axes[0].legend(fontsize=8, loc="lower left")
+    photos = agg["stegnet"]["photos"]
+    axes[0].set_title(f"Robust payloads after lossy channels ({photos} held-out photos, "
+                      f"~1 MP; peers helped by undoing resizes)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_report(result: dict, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "robust.md").write_text(table(result))
+    figure(result, out / "robust.png")
