@@ -25,6 +25,16 @@ stegnet eval analyze --covers "$data" --set runs/stegdata-512 --size 512 --limit
 # CNNs per method; package split; resumable (run again to continue). See its --help.
 python -m stegnet_research.detstudy --data "$data" --work runs/detstudy \
   --out results/detection-vs-payload
+# Robust channel (issue 11): fit the quantiser steps (resumable), then the study against the
+# watermarking peers (pip install ".[peers]"; resumable), its table and figure, and the card.
+python -m stegnet_research.train.robust fit --data "$data" --out runs/robust-qim --photos 40 \
+  --threads 1
+python -m stegnet_research.robustbits run --data "$data" --photos 20 \
+  --out results/robust/heldout-1mp.json
+python -m stegnet_research.robustbits report --results results/robust/heldout-1mp.json \
+  --out results/robust
+python -m stegnet_research.train.robust publish --run runs/robust-qim \
+  --results results/robust/heldout-1mp.json --name robust-y512
 stegnet bench --sizes 256,512,1024,2048 --large --startup --json > results/bench-cpu.json
 python -m stegnet_research.plots --data "$data" --results results --out results
 python -m stegnet_research.cards readme --results results --readme README.md

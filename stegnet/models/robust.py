@@ -99,6 +99,8 @@ class RobustCodec(nn.Module):
         self.register_buffer("dct", dct_matrix())
         index = torch.tensor([v * BLOCK + u for v, u in positions])
         self.register_buffer("index", index, persistent=False)
+        unit = torch.from_numpy(public_uniform(self.n_slots, _DITHER_SEED)).float()
+        self.register_buffer("dither_unit", unit, persistent=False)
 
     @property
     def blocks_per_side(self) -> int:
@@ -110,8 +112,7 @@ class RobustCodec(nn.Module):
 
     def dither(self) -> Tensor:
         """Public dither (n_slots,) in DCT units, ``[0, steps[k])`` per slot."""
-        u = torch.from_numpy(public_uniform(self.n_slots, _DITHER_SEED)).float()
-        return u.to(self.steps.device) * self.slot_steps()
+        return self.dither_unit * self.slot_steps()
 
     def slot_steps(self) -> Tensor:
         """The step of each slot (n_slots,); slot = block * K + k, blocks row-major."""

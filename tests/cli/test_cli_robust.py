@@ -87,11 +87,11 @@ def test_payload_over_robust_capacity_exits_4(cover, tmp_path) -> None:
 
 def test_robust_round_trip_in_a_subprocess(cover, tmp_path) -> None:
     stego = tmp_path / "stego.png"
-    subprocess.run([sys.executable, "-m", "stegnet", "embed-bits", str(cover), "--text",
+    subprocess.run([sys.executable, "-m", "stegnet.cli", "embed-bits", str(cover), "--text",
                     "piped", "--robust", "-o", str(stego), "-q"], check=True)
     small = tmp_path / "half.png"
     with Image.open(stego) as image:
         image.resize((image.width // 2, image.height // 2), Image.LANCZOS).save(small)
-    proc = subprocess.run([sys.executable, "-m", "stegnet", "extract-bits", str(small),
+    proc = subprocess.run([sys.executable, "-m", "stegnet.cli", "extract-bits", str(small),
                            "-o", "-"], capture_output=True, check=True)
     assert proc.stdout == b"piped"
