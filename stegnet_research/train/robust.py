@@ -232,9 +232,6 @@ def main(argv: list[str] | None = None) -> None:
         publish(args.run, args.results, args.name, args.weights, args.results_dir)
 
 
-if __name__ == "__main__":
-    main()
-
 
 def card_metrics(result: dict) -> dict:
     """Headline numbers of a robust study (:mod:`stegnet_research.robustbits`)."""
@@ -293,11 +290,12 @@ def publish(run: Path, results: Path, name: str, weights_dir: Path = Path("weigh
         "evaluation": {"results": str(results), "dataset": result["dataset"],
                        "command": result["command"]},
         "metrics": card_metrics(result),
-        "limits": ("Survives whole-photo JPEG (quality >= 50), resizes to >= 50% and mild "
-                   "noise; does NOT survive cropping, rotation, flips, perspective changes, "
+        "limits": ("Survives whole-photo JPEG (quality >= 50; 30 in the study), resizes to "
+                   ">= 50% and noise up to sigma 5, but not a 50% resize followed by JPEG 50 "
+                   "(0 of 20), and a 25% resize only sometimes; does NOT survive cropping, rotation, flips, perspective changes, "
                    "print-and-photograph or heavy filters (the grid must stay aligned). The "
-                   "luminance change (~40 dB) is visible as faint mottling in flat areas at "
-                   "full zoom and is not meant to be undetectable. Covers need >= 512 px on "
+                   "luminance change (~41 dB) shows as a fine grain in smooth areas (sky, "
+                   "walls) at 100% zoom and is not meant to be undetectable. Covers need >= 512 px on "
                    "the short side."),
     }
     (weights_dir / f"{name}.json").write_text(json.dumps(card, indent=1) + "\n")
@@ -313,3 +311,7 @@ def publish(run: Path, results: Path, name: str, weights_dir: Path = Path("weigh
     lines += ["", f"**limits**: {card['limits']}"]
     (weights_dir / f"{name}.md").write_text("\n".join(lines) + "\n")
     return card
+
+
+if __name__ == "__main__":
+    main()
