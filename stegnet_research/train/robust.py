@@ -292,11 +292,12 @@ def publish(run: Path, results: Path, name: str, weights_dir: Path = Path("weigh
         "metrics": card_metrics(result),
         "limits": ("Survives whole-photo JPEG (quality >= 50; 30 in the study), resizes to "
                    ">= 50% and noise up to sigma 5, but not a 50% resize followed by JPEG 50 "
-                   "(0 of 20), and a 25% resize only sometimes; does NOT survive cropping, rotation, flips, perspective changes, "
+                   "(0 of 20), and a 25% resize only sometimes; does NOT survive cropping, "
+                   "rotation, flips, perspective changes, "
                    "print-and-photograph or heavy filters (the grid must stay aligned). The "
                    "luminance change (~41 dB) shows as a fine grain in smooth areas (sky, "
-                   "walls) at 100% zoom and is not meant to be undetectable. Covers need >= 512 px on "
-                   "the short side."),
+                   "walls) at 100% zoom and is not meant to be undetectable. Covers need >= 512 "
+                   "px on the short side."),
     }
     (weights_dir / f"{name}.json").write_text(json.dumps(card, indent=1) + "\n")
     lines = [f"# {name}", "", card["summary"], "",

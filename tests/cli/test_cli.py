@@ -120,7 +120,7 @@ def test_models_lists_shipped_weights() -> None:
     result = runner.invoke(app, ["models", "--json"])
     assert result.exit_code == 0
     tasks = {m["task"] for m in json.loads(result.stdout)["models"]}
-    assert tasks == {"hide", "bits"}
+    assert tasks == {"hide", "bits", "robust"}
 
 
 def test_hide_reveal_end_to_end(files) -> None:
