@@ -79,6 +79,17 @@ def run_benchmark(
                 report = bits.embed(cover, small, None, flow)
                 row.update(embed_1k_s=round(time.perf_counter() - started, 3),
                            embed_1k_mode=report.mode)
+        if "robust" in methods and min(height, width) >= 512:
+            from stegnet import robust
+
+            channel = load("robust", None, dev)
+            payload = bytes(range(256))
+            started = time.perf_counter()
+            stego = robust.embed(cover, payload, None, channel).stego
+            row["robust_embed_256b_s"] = round(time.perf_counter() - started, 3)
+            started = time.perf_counter()
+            robust.extract(stego, None, channel)
+            row["robust_extract_s"] = round(time.perf_counter() - started, 3)
         row["peak_rss_mib"] = round(peak_rss_mib(), 1)
         if dev == "cuda":
             row["peak_gpu_mib"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
@@ -120,3 +131,54 @@ def startup_times() -> dict:
                         os.path.join(folder, "o.png"), "-q"], capture_output=True, check=True)
         hide_s = time.perf_counter() - started
     return {"help_s": round(help_s, 3), "hide_512_process_s": round(hide_s, 3)}
+
+
+def reference_comparison(size: int = 512, repeats: int = 3, device: str = "auto") -> dict:
+    """Median time of one hide + reveal by the shipped hide model (the whole pipeline,
+    uint8 photos in and out) and by the HiNet-16 architecture
+    (:mod:`stegnet_research.reference`, model passes only), in this process at its thread
+    count, after one warm-up each."""
+    import statistics
+
+    import torch
+
+    from stegnet import hiding
+    from stegnet.device import resolve_device
+    from stegnet.zoo import load
+    from stegnet_research.reference import HiNet16, parameters
+
+    dev = resolve_device(device)
+    cover, secret = synthetic_photo(size, size, 1), synthetic_photo(size, size, 2)
+    net = load("hide", None, dev)
+
+    def ours() -> None:
+        hiding.reveal(hiding.hide(cover, secret, net), net)
+
+    reference = HiNet16().eval().to(dev)
+    to_tensor = lambda image: torch.from_numpy(image).permute(2, 0, 1)[None].float().div(255)  # noqa: E731
+    cover_t, secret_t = to_tensor(cover).to(dev), to_tensor(secret).to(dev)
+
+    def theirs() -> None:
+        with torch.no_grad():
+            stego, r = reference.hide(cover_t, secret_t)
+            reference.reveal(stego, r)
+        if dev == "cuda":
+            torch.cuda.synchronize()
+
+    def median_time(work: Callable[[], None]) -> float:
+        work()
+        times = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            work()
+            times.append(time.perf_counter() - started)
+        return statistics.median(times)
+
+    ours_s, theirs_s = median_time(ours), median_time(theirs)
+    return {"size": f"{size}x{size}", "device": dev, "threads": torch.get_num_threads(),
+            "repeats": repeats, "model": net.name,
+            "stegnet_hide_reveal_s": round(ours_s, 3),
+            "hinet16_hide_reveal_s": round(theirs_s, 3),
+            "speedup": round(theirs_s / ours_s, 2),
+            "stegnet_parameters": parameters(net.module),
+            "hinet16_parameters": parameters(reference)}

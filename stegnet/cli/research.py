@@ -440,7 +440,8 @@ def bench(
     sizes: Annotated[str, typer.Option(help="Comma-separated square sizes in pixels.")] = (
         "256,512,1024,2048"),
     device: opt.DeviceOpt = "auto",
-    methods: Annotated[str, typer.Option(help="hide, bits or both.")] = "hide,bits",
+    methods: Annotated[str, typer.Option(help="Comma-separated: hide, bits, robust.")] = (
+        "hide,bits,robust"),
     large: Annotated[
         bool, typer.Option("--large", help="Also run a 6000x4000 (24 MP) image in a fresh "
                            "process and report its own peak RSS.")
@@ -449,15 +450,25 @@ def bench(
         bool, typer.Option("--startup", help="Also time `stegnet --help` and one `hide` in "
                            "fresh processes.")
     ] = False,
+    reference: Annotated[
+        bool, typer.Option("--reference/--no-reference", help="Also time the HiNet-16 "
+                           "architecture against the shipped hide model at 512 px, in this "
+                           "process (key 'reference').")
+    ] = True,
     json_out: opt.JsonOpt = False,
 ) -> None:
     """Time hide/reveal and embed/extract per image size; print numbers and peak memory.
 
     Times are for the pipeline with the model already loaded (one process); peak RSS is
-    the process's peak so far (sizes run in the given order).
+    the process's peak so far (sizes run in the given order). Methods: hide, bits, robust.
     """
     with errors():
-        from stegnet_research.benchmark import isolated_case, run_benchmark, startup_times
+        from stegnet_research.benchmark import (
+            isolated_case,
+            reference_comparison,
+            run_benchmark,
+            startup_times,
+        )
 
         echo = None if json_out else print
         rows = run_benchmark([int(s) for s in sizes.split(",") if s.strip()], device,
@@ -471,5 +482,9 @@ def bench(
             extra["startup"] = startup_times()
             if echo:
                 echo("  ".join(f"{k}={v}" for k, v in extra["startup"].items()))
+        if reference:
+            extra["reference"] = reference_comparison(512, device=device)
+            if echo:
+                echo("  ".join(f"{k}={v}" for k, v in extra["reference"].items()))
         if json_out:
             emit_json({"command": "bench", "rows": rows, **extra})
