@@ -102,13 +102,33 @@ def reveal(stego: ImageLike, *, key: KeyLike = None, model: Any = None, device: 
     if check:
         found = hiding.detect(stego_img, load_model("bits", None, net.device))
         if not found.detected:
-            looks = ("an embed-bits stego: try `stegnet extract-bits`"
-                     if found.cnn_logit > 0 else "a clean photo")
+            if _carries_robust_payload(stego_img, net.device):
+                looks = "an embed-bits --robust stego: try `stegnet extract-bits`"
+            elif found.cnn_logit > 0:
+                looks = "an embed-bits stego: try `stegnet extract-bits`"
+            else:
+                looks = "a clean photo"
             prefix = f"{label}: " if label else ""
             raise NoHiddenImage(f"{prefix}no hidden image found (it looks like {looks}; "
                                 f"--anyway reveals regardless)")
     image = hiding.reveal(stego_img, net, progress=progress, key=as_key(key))
     return Revealed(image, found)
+
+
+def _carries_robust_payload(image: np.ndarray, device: str) -> bool:
+    """Whether an unkeyed robust frame is in ``image`` (keyed ones are invisible here)."""
+    from stegnet import robust as robust_channel
+    from stegnet.errors import PayloadNotFound, StegnetError
+
+    if min(image.shape[:2]) < robust_channel.MIN_STEGO_SIDE:
+        return False
+    try:
+        robust_channel.extract(image, None, load_model("robust", None, device))
+    except PayloadNotFound:
+        return False
+    except StegnetError:  # a frame, but encrypted or damaged
+        return True
+    return True
 
 
 # ---------------------------------------------------------------- bytes

@@ -164,3 +164,14 @@ def test_codec_outside_the_zoo_round_trips(cover):
     model = LoadedModel(ModelInfo("test", "robust", {}, Path("test")), codec, "cpu")
     stego = robust.embed(cover, b"steps 20", None, model).stego
     assert robust.extract(_jpeg(stego, 85), None, model) == b"steps 20"
+
+
+def test_reveal_points_a_robust_stego_to_extract_bits(cover, shipped):
+    from stegnet.errors import NoHiddenImage
+
+    stego = _stego(cover, b"robust payload " * 16, shipped)
+    with pytest.raises(NoHiddenImage, match="--robust stego"):
+        api.reveal(stego)
+    with pytest.raises(NoHiddenImage) as clean:
+        api.reveal(cover)
+    assert "--robust" not in str(clean.value)
