@@ -94,9 +94,14 @@ def _as_tensor(image: np.ndarray, device: str) -> torch.Tensor:
 
 def read_channel(image: np.ndarray, model: LoadedModel) -> tuple[np.ndarray, np.ndarray]:
     """-> (bits (channel_bits,) 0/1, reliability (channel_bits,) >= 0) of an RGB image."""
-    codec = _codec(model)
     with torch.no_grad():
-        soft = codec.soft(codec.analyse(_as_tensor(image, model.device)))
+        coeffs = _codec(model).analyse(_as_tensor(image, model.device))
+    return _decide(coeffs, model)
+
+
+def _decide(coeffs: torch.Tensor, model: LoadedModel) -> tuple[np.ndarray, np.ndarray]:
+    """Slot coefficients (n_slots,) -> (channel bits, reliabilities), see read_channel."""
+    soft = _codec(model).soft(coeffs)
     sums = soft.cpu().double().numpy()[layout(model)].sum(axis=1)
     return (sums < 0).astype(np.uint8), np.abs(sums)
 
@@ -135,19 +140,20 @@ def embed(cover: np.ndarray, payload: bytes, key: bytes | None,
         for done in range(1, codec.config.iterations + 1):  # noqa: B007 - reported
             residual = codec.synthesise(change, height, width)
             stego_t = (rgb + residual[..., None]).round().clamp(0, 255)
-            error = target - codec.analyse(stego_t)[slots]
+            coeffs = codec.analyse(stego_t)  # what the extractor will read
+            error = target - coeffs[slots]
             if float(error.abs().max() / limit.min()) < 0.05:
                 break
             change[slots] = torch.maximum(torch.minimum(change[slots] + error, limit), -limit)
     stego = stego_t.to(torch.uint8).cpu().numpy()
-    read_bits, reliability = read_channel(stego, model)
+    read_bits, reliability = _decide(coeffs, model)
     errors = int((read_bits[positions] != frame_bits).sum())
     try:
         decoded = container.unpack(read_bits, reliability, key)
     except StegnetError:
         decoded = None
     if decoded != bytes(payload):
-        raise PayloadTooLarge("the robust stego does not decode (the photo is too saturated or "
-                         "flat to carry the payload); try a smaller payload")
+        raise PayloadTooLarge("the robust stego does not decode (the photo is too saturated "
+                              "or flat to carry the payload); try a smaller payload")
     return RobustReport(stego, int(positions.size), errors,
                         float(reliability[positions].min()), done, nsym, positions, frame_bits)
