@@ -29,3 +29,25 @@ def test_comparison_reports_both_times():
     ratio = result["hinet16_hide_reveal_s"] / result["stegnet_hide_reveal_s"]
     assert abs(result["speedup"] - ratio) < 0.05 * ratio
     assert result["hinet16_parameters"] > 10 * result["stegnet_parameters"]
+
+
+def test_bench_json_carries_the_reference_unless_turned_off(monkeypatch):
+    """`stegnet bench --json` puts the comparison under 'reference' (stubbed here: the real
+    one runs at 512 px); --no-reference leaves it out."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from stegnet.cli import app
+    from stegnet_research import benchmark
+
+    calls = []
+    monkeypatch.setattr(benchmark, "reference_comparison",
+                        lambda size, device="auto": calls.append(size) or {"speedup": 1.0})
+    base = ["bench", "--sizes", "64", "--methods", "hide", "--json"]
+    result = CliRunner().invoke(app, base)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["reference"] == {"speedup": 1.0} and calls == [512]
+    result = CliRunner().invoke(app, [*base, "--no-reference"])
+    assert result.exit_code == 0, result.output
+    assert "reference" not in json.loads(result.stdout) and calls == [512]
