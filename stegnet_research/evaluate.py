@@ -373,17 +373,11 @@ def eval_rate_distortion(covers: list[Sample], rates: tuple[float, ...] = RATE_B
 
 
 def _distortions() -> dict[str, Callable[[np.ndarray], np.ndarray]]:
-    """What a stego image may go through on its way: name -> function on HxWx3 uint8."""
-    import io
-
+    """What a stego image may go through on its way: name -> function on HxWx3 uint8
+    (JPEG and noise from :mod:`stegnet_research.channels`)."""
     from PIL import Image
 
-    def jpeg(quality: int) -> Callable[[np.ndarray], np.ndarray]:
-        def apply(image: np.ndarray) -> np.ndarray:
-            buffer = io.BytesIO()
-            Image.fromarray(image).save(buffer, format="JPEG", quality=quality)
-            return np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB"))
-        return apply
+    from stegnet_research.channels import jpeg, noise
 
     def resize(image: np.ndarray) -> np.ndarray:  # down to 90% and back up
         height, width = image.shape[:2]
@@ -391,15 +385,12 @@ def _distortions() -> dict[str, Callable[[np.ndarray], np.ndarray]]:
                                               Image.Resampling.BICUBIC)
         return np.asarray(small.resize((width, height), Image.Resampling.BICUBIC))
 
-    def noise(image: np.ndarray) -> np.ndarray:  # Gaussian noise, sigma 1 level
-        rng = np.random.default_rng(0)
-        return np.clip(image + rng.normal(0, 1.0, image.shape), 0, 255).round().astype(np.uint8)
-
     def crop(image: np.ndarray) -> np.ndarray:  # 8 px off the left/top, padded back (shift)
         return np.pad(image[8:, 8:], ((0, 8), (0, 8), (0, 0)), mode="edge")
 
-    return {"png-resave": decode_png_roundtrip, "jpeg-95": jpeg(95), "jpeg-90": jpeg(90),
-            "jpeg-75": jpeg(75), "resize-90%": resize, "noise-1": noise, "crop-8px": crop}
+    return {"png-resave": decode_png_roundtrip, "jpeg-95": lambda im: jpeg(im, 95),
+            "jpeg-90": lambda im: jpeg(im, 90), "jpeg-75": lambda im: jpeg(im, 75),
+            "resize-90%": resize, "noise-1": lambda im: noise(im, 1.0), "crop-8px": crop}
 
 
 def robustness_models(model: str | None, device: str) -> tuple[LoadedModel, LoadedModel]:

@@ -43,6 +43,18 @@ DEFAULT_PEERS = "dwtDct:32,rivaGan:32,blind-watermark:32,blind-watermark:2048"
 STUDY_KEY = b"robust-study-key"
 
 
+def read_back(received: np.ndarray, payload: bytes, key: bytes | None,
+              report: robust.RobustReport, model) -> tuple[bool, str, float]:
+    """Read a robust stego after a channel: (payload back exactly, the error's class name or
+    "", bit-error rate of the frame's channel bits before Reed-Solomon)."""
+    bits, reliability = robust.read_channel(received, model)
+    ber = float((bits[report.positions] != report.frame_bits).mean())
+    try:
+        return container.unpack(bits, reliability, key) == payload, "", ber
+    except PayloadError as failure:
+        return False, type(failure).__name__, ber
+
+
 def _ours(cover: np.ndarray, payload: bytes, key: bytes | None, model, channels: dict) -> dict:
     started = time.perf_counter()
     report = robust.embed(cover, payload, key, model)
@@ -54,16 +66,9 @@ def _ours(cover: np.ndarray, payload: bytes, key: bytes | None, model, channels:
     for name, channel in channels.items():
         received = channel(report.stego)
         started = time.perf_counter()
-        bits, reliability = robust.read_channel(received, model)
-        try:
-            exact = container.unpack(bits, reliability, key) == payload
-            error = ""
-        except PayloadError as failure:
-            exact, error = False, type(failure).__name__
-        row["channels"][name] = {
-            "exact": exact, "error": error,
-            "ber": round(float((bits[report.positions] != report.frame_bits).mean()), 5),
-            "seconds": round(time.perf_counter() - started, 3)}
+        exact, error, ber = read_back(received, payload, key, report, model)
+        row["channels"][name] = {"exact": exact, "error": error, "ber": round(ber, 5),
+                                 "seconds": round(time.perf_counter() - started, 3)}
     row["wrong_key_rejected"] = _rejected(report.stego, b"not-the-key", model)
     row["clean_rejected"] = _rejected(cover, key, model) and _rejected(jpeg(cover, 75), key,
                                                                        model)

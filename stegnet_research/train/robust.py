@@ -36,13 +36,12 @@ import numpy as np
 import torch
 
 from stegnet import robust
-from stegnet.errors import StegnetError
 from stegnet.metrics import psnr
 from stegnet.models.robust import RobustCodec, RobustConfig
-from stegnet.payload import container
 from stegnet.zoo import LoadedModel, ModelInfo, save_weights
 from stegnet_research.channels import by_name
 from stegnet_research.data import load_megapixels, split_by_package, spread_over_packages
+from stegnet_research.robustbits import read_back
 
 
 @dataclass
@@ -117,13 +116,8 @@ def evaluate(codec: RobustCodec, covers: list[np.ndarray], channels: dict, seed:
         report = robust.embed(cover, payload, None, model)
         psnrs.append(psnr(cover, report.stego))
         for name, channel in channels.items():
-            received = channel(report.stego)
-            bits, reliability = robust.read_channel(received, model)
-            result[name]["ber"].append(float((bits[report.positions] != report.frame_bits).mean()))
-            try:
-                ok = container.unpack(bits, reliability, None) == payload
-            except StegnetError:
-                ok = False
+            ok, _, ber = read_back(channel(report.stego), payload, None, report, model)
+            result[name]["ber"].append(ber)
             result[name]["failures"] += int(not ok)
     per_channel = {name: {"failures": r["failures"],
                           "ber_mean": round(float(np.mean(r["ber"])), 5),
