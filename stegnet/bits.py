@@ -10,25 +10,25 @@ Images are numpy arrays HxWx3 uint8. Pipeline (see :mod:`stegnet.models.cinn`)::
 Two ways to set z (``mode``):
 
 * ``sparse`` (cover-preserving, the default for frames of at most
-  :data:`SPARSE_MAX_FRACTION` of the channel): z starts as the cover's own latents z_c; a
-  frame latent whose sign disagrees is moved across zero (to at least
-  :data:`SPARSE_MARGIN`); only the 2x2 pixel blocks of moved latents are replaced, every
-  other pixel stays the cover's. Measured on 24 held-out 256 px photos (results/
-  rate-distortion): 0.01 bit/pixel at 57.7 dB mean PSNR with ~8% of pixels changed.
+  :data:`SPARSE_MAX_FRACTION` of the channel): z starts as the cover's own latents z_c.
+  The frame is syndrome-coded over the signs (syndrome-trellis codes, see
+  :func:`stegnet.payload.container.pack_syndrome`), so the embedder flips only the
+  latents where a flip is cheapest (:func:`flip_plan`: the squared colour change, from a
+  measured per-block gain) and needs ~4 frame bits per flip instead of 2. Only the 2x2
+  pixel blocks of changed latents are replaced; every other pixel stays the cover's.
 * ``full`` (re-synthesis): z = sign * T * |e|, e ~ N(0, 1), everywhere (random signs
   where the frame puts nothing), i.e. all colour detail is redrawn; this is what reaches
   the measured capacity (~0.55 bit/pixel, ~38 dB).
 
-One latent (one channel bit) per colour-detail coefficient: 6 per 2x2 pixel block,
-i.e. 1.5 raw bits per pixel. The last row/column of an odd-sized cover is
-copied unchanged and carries nothing. Images larger than :data:`TILE` are
-processed in overlapping tiles (bounded memory); the few latents near seams that
-the tiles disagree on are fixed by the refinement below or by the error correction.
+One latent (one channel bit) per colour-detail coefficient: 6 per 2x2 pixel block, i.e.
+1.5 raw bits per pixel; an odd last row/column is copied and carries nothing. Images larger
+than :data:`TILE` are processed in overlapping tiles (bounded memory); the few latents near
+seams that tiles disagree on are fixed by the refinement below or by error correction.
 
 Embedder-side refinement (:func:`_refine`, both modes): the magnitudes carry no
 information, so after writing the 8-bit stego the embedder runs the extractor itself
-and pushes every frame latent whose sign did not survive rounding (sparse: ``|z| +
-SPARSE_STEP``; full: magnitude redrawn as ``max(|e|, |e'|)`` with a fresh half-normal
+and pushes every frame latent whose sign did not survive rounding (sparse: up to the
+block's margin, then further; full: magnitude redrawn as ``max(|e|, |e'|)`` with a fresh half-normal
 draw ``e'``), then synthesises again (full mode
 (measured on a held-out photo: raw BER 3.5% -> 1.2% after 5 rounds, at a cost of
 ~1.8 dB PSNR; growing magnitudes faster made both worse through gamut clipping).
@@ -72,10 +72,14 @@ ATTEMPTS = 2  # fresh random magnitudes per error-correction strength before the
 DEFAULT_TEMPERATURE = 0.8  # scale of the latent magnitudes (see the module docstring)
 MODES = ("auto", "sparse", "full")
 SPARSE_MAX_FRACTION = 0.25  # auto mode: sparse when the frame takes at most this share
-SPARSE_MARGIN = 0.5  # |z| a moved latent gets at least (latent units, z ~ N(0, 1))
-SPARSE_STEP = 0.6  # added to |z| of a frame latent that still reads wrong, per round
+SPARSE_LEVELS = 1.0  # 8-bit levels a flip should move its 2x2 block (see flip_plan)
+SPARSE_MAX_MARGIN = 2.5  # latent units; blocks needing more are left alone (WET_COST)
+SPARSE_STEP = 0.2  # added (besides half a margin) to a latent that still reads wrong
 SPARSE_MAX_MAGNITUDE = 6.0
-SPARSE_ROUNDS = 10  # at most; sparse embedding stops once the payload provably decodes
+SPARSE_ROUNDS = 8  # per plan, at most; embedding stops once the payload provably decodes
+SPARSE_PLANS = 3  # re-plans, each leaving out the latents that would not flip
+WET_COST = 1e6  # flip cost of a latent the embedder should not use
+DIRECT_MARGIN = 0.5  # the direct layout's margin (better there than flip_plan's)
 SPARSE_NSYM = (64, 128, 192)  # error correction tried by sparse embedding, weakest first
 TILE = 1024  # pixels per tile side for large images (memory bound), overlapping by MARGIN
 MARGIN = 64
@@ -162,13 +166,15 @@ def analyse(model: LoadedModel, image: np.ndarray) -> np.ndarray:
     return latent
 
 
-def _synthesise(model: LoadedModel, cover: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """8-bit cover (even size) + latent (6, h, w) -> 8-bit stego, tile by tile."""
+def _synthesise(model: LoadedModel, cover: np.ndarray, z: np.ndarray,
+                rounded: bool = True) -> np.ndarray:
+    """8-bit cover (even size) + latent (6, h, w) -> 8-bit stego, tile by tile
+    (``rounded=False``: float32 levels 0-255 before rounding)."""
     import torch
 
     device, flow = model.device, model.module
     height, width = cover.shape[:2]
-    stego = np.empty_like(cover)
+    stego = np.empty(cover.shape, np.uint8 if rounded else np.float32)
     for (top, left, bottom, right), (i_top, i_left, i_bottom, i_right) in _half_res_tiles(
         height, width
     ):
@@ -176,7 +182,8 @@ def _synthesise(model: LoadedModel, cover: np.ndarray, z: np.ndarray) -> np.ndar
         with torch.inference_mode():
             latent = torch.from_numpy(np.ascontiguousarray(z[:, top:bottom, left:right]))
             out = flow.synthesise(image_to_tensor(tile, device), latent.to(device).unsqueeze(0))
-        out = tensor_to_image(out)
+        out = (tensor_to_image(out) if rounded
+               else out[0].permute(1, 2, 0).float().cpu().numpy() * 255)
         stego[2 * i_top : 2 * i_bottom, 2 * i_left : 2 * i_right] = out[
             2 * (i_top - top) : 2 * (i_bottom - top), 2 * (i_left - left) : 2 * (i_right - left)
         ]
@@ -304,47 +311,101 @@ def _embed_sparse(cover: np.ndarray, payload: bytes, key: bytes | None, model: L
                   cover_latent: np.ndarray | None = None) -> EmbedReport:
     """Cover-preserving embedding with one error-correction strength.
 
-    The cover's own latents ``z_c`` are kept everywhere except where a frame bit disagrees
-    with ``sign(z_c)``: that latent is moved across zero to ``+-max(|z_c|, margin)``. Only
-    the 2x2 pixel blocks of moved latents are taken from the synthesised image; every other
-    pixel stays the cover's. Then, for up to ``rounds`` rounds, the extractor's own
-    computation is run on the 8-bit stego and every frame latent that reads wrong is pushed
-    further (``|z| + SPARSE_STEP``, at most ``SPARSE_MAX_MAGNITUDE``), until the payload
-    decodes without reliability hints (a safety margin). ``cover_latent`` (flat z_c) may
-    be passed in when the caller already has it (one flow pass per error-correction level
-    saved).
+    The frame is syndrome-coded over the latents' signs (:func:`container.pack_syndrome`):
+    given the cover's own latents ``z_c`` and a cost per flip (:func:`flip_plan`), the coder
+    picks the few cheapest latents to flip. A flipped latent goes to ``-sign(z_c) *
+    max(|z_c|, margin)``, the margin being what its 2x2 block needs to move ~1 level; only
+    the blocks of changed latents are taken from the synthesised image, every other pixel
+    stays the cover's. Then, for up to ``rounds`` rounds, the extractor's own computation
+    is run on the 8-bit stego and every latent the frame reads that came out wrong (a flip
+    that rounding undid, or a near-zero neighbour a change tipped over) is pushed
+    further, until the payload decodes without reliability hints (a safety margin). If it
+    does not, latents that would not flip are marked unusable and the coder plans again
+    (at most :data:`SPARSE_PLANS` plans), and last the direct layout is tried.
     """
     cover_even, even_h, even_w = _split_even(cover)
     shape = latent_shape(even_h, even_w)
-    positions, frame_bits = container.pack(payload, channel_bits(even_h, even_w), key, nsym)
-    target = frame_bits.astype(np.float32) * 2 - 1
     if cover_latent is None:
         cover_latent = cover_latents(cover, model)
-    latent_in = cover_latent.copy()
-    disagree = np.sign(cover_latent[positions]) != target
-    moved = positions[disagree]
-    latent_in[moved] = target[disagree] * np.maximum(np.abs(cover_latent[moved]), SPARSE_MARGIN)
+    margin, costs = flip_plan(model, cover_even, cover_latent)
+    cover_bits = (cover_latent > 0).astype(np.uint8)
+    frame = container.needed_bits(len(payload), key is not None, nsym)
+    widths = container.syndrome_widths(cover_latent.size, frame - container.HEADER_BITS)
+    for plan in range(SPARSE_PLANS + 1) if widths[1] >= 2 else (SPARSE_PLANS,):
+        if plan < SPARSE_PLANS:
+            positions, frame_bits = container.pack_syndrome(payload, cover_bits, costs, key,
+                                                            nsym)
+        else:  # the direct layout, one latent per frame bit (no error spread)
+            positions, frame_bits = container.pack(payload, cover_latent.size, key, nsym)
+            margin = np.full_like(margin, DIRECT_MARGIN)
+        target = frame_bits.astype(np.float32) * 2 - 1
+        latent_in = cover_latent.copy()
+        disagree = np.sign(cover_latent[positions]) != target
+        moved = positions[disagree]
+        latent_in[moved] = target[disagree] * np.maximum(np.abs(cover_latent[moved]),
+                                                         margin[moved])
+        pushes = np.zeros(len(positions), dtype=np.int32)
 
-    def make_stego() -> np.ndarray:
-        changed = (latent_in != cover_latent).reshape(shape).any(axis=0)
-        stego_even = cover_even.copy()
-        if changed.any():
-            synth = _synthesise(model, cover_even, latent_in.reshape(shape))
-            block = np.repeat(np.repeat(changed, 2, axis=0), 2, axis=1)
-            stego_even[block] = synth[block]
-        return stego_even
+        def make_stego(latent_in=latent_in) -> np.ndarray:
+            changed = (latent_in != cover_latent).reshape(shape).any(axis=0)
+            stego_even = cover_even.copy()
+            if changed.any():
+                synth = _synthesise(model, cover_even, latent_in.reshape(shape))
+                block = np.repeat(np.repeat(changed, 2, axis=0), 2, axis=1)
+                stego_even[block] = synth[block]
+            return stego_even
 
-    def push(wrong: np.ndarray) -> None:
-        grown = np.maximum(np.abs(latent_in[positions[wrong]]), SPARSE_MARGIN) + SPARSE_STEP
-        latent_in[positions[wrong]] = target[wrong] * np.minimum(grown, SPARSE_MAX_MAGNITUDE)
+        def push(wrong: np.ndarray, latent_in=latent_in, positions=positions, target=target,
+                 pushes=pushes, margin=margin) -> None:
+            # Below the margin (a latent a changed neighbour tipped over, say): to the
+            # margin first; then half a margin per round.
+            where = positions[wrong]
+            size, need = np.abs(latent_in[where]), margin[where]
+            grown = np.where(size < need, need, size + 0.5 * need + SPARSE_STEP)
+            latent_in[where] = target[wrong] * np.minimum(grown, SPARSE_MAX_MAGNITUDE)
+            pushes[wrong] += 1
 
-    errors, stego_even, decodable = _refine(make_stego, push, positions, target, payload, key,
-                                            model, rounds, progress, 0)
+        errors, stego_even, decodable = _refine(make_stego, push, positions, target,
+                                                payload, key, model, rounds, progress, 0)
+        if decodable:
+            break
+        costs = costs.copy()
+        costs[positions[pushes >= 3]] = WET_COST  # would not flip: do not use next time
     stego = cover.copy()
     stego[:even_h, :even_w] = stego_even
     return EmbedReport(stego=stego, channel_bits=len(positions), raw_bit_errors=errors,
                        nsym=nsym, decodable=decodable, temperature=0.0, mode="sparse",
                        latents=cover_latent.size)
+
+
+def flip_plan(model: LoadedModel, cover_even: np.ndarray,
+              cover_latent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(margin, cost) per latent (flat, as :func:`cover_latents`) for sparse embedding.
+
+    The gain ``g`` of each 2x2 block (8-bit levels of colour change per latent unit, RMS
+    over its 12 samples) is measured by synthesising the cover once with its own latents
+    and once with every latent nudged by +-0.5 (no rounding). A flipped latent must move
+    its block by about :data:`SPARSE_LEVELS` levels to survive 8-bit rounding: margin
+    ``SPARSE_LEVELS / g``, at most :data:`SPARSE_MAX_MARGIN`. The cost of a flip is the
+    squared colour change it makes, ``(g * (|z| + max(|z|, margin)))^2``; latents whose
+    block cannot move that far within the cap get :data:`WET_COST` (a last resort).
+    """
+    height, width = cover_even.shape[:2]
+    shape = latent_shape(height, width)
+    rng = np.random.default_rng(0)
+    nudge = rng.choice(np.array([-0.5, 0.5], np.float32), cover_latent.size)
+    base = _synthesise(model, cover_even, cover_latent.reshape(shape), rounded=False)
+    nudged = _synthesise(model, cover_even, (cover_latent + nudge).reshape(shape),
+                         rounded=False)
+    diff = (nudged - base).reshape(height // 2, 2, width // 2, 2, 3)
+    gain = np.sqrt((diff**2).mean(axis=(1, 3, 4))) / 0.5
+    gain = np.broadcast_to(np.maximum(gain, 1e-4), shape).reshape(-1).astype(np.float64)
+    size = np.abs(cover_latent.astype(np.float64))
+    need = SPARSE_LEVELS / gain
+    margin = np.minimum(need, SPARSE_MAX_MARGIN)
+    cost = (gain * (size + np.maximum(size, margin))) ** 2
+    cost[need > SPARSE_MAX_MARGIN] = WET_COST
+    return margin.astype(np.float32), cost
 
 
 def cover_latents(cover: np.ndarray, model: LoadedModel) -> np.ndarray:

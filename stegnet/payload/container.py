@@ -1,7 +1,18 @@
-"""Payload container (format version 2): bytes <-> bits at a few channel positions.
+"""Payload container (format version 3): bytes <-> bits in a channel of sign bits.
 
 A payload occupies only as many channel bits as it needs; every other position of the
-channel carries nothing (the embedder leaves it as the cover has it).  The stream is::
+channel carries nothing (the embedder leaves it as the cover has it).  Two layouts:
+
+* **direct** (:func:`pack`, magic ``SGN2``): stream bit ``i`` is written into its own
+  channel position; what full re-synthesis and robust hiding use (and format version 2).
+* **syndrome-coded** (:func:`pack_syndrome`, magic ``SGN3``): the header stream is the
+  syndrome of ``w_h`` channel bits per stream bit, the body stream that of ``w`` bits per
+  stream bit (:func:`syndrome_widths`, syndrome-trellis codes, :mod:`stegnet.payload.stc`).
+  Given the cover's bits and a cost per bit, the embedder flips only the cheapest few
+  (~5-7 stream bits per flip at w >= 8, instead of 2); a wrong channel bit spoils a few
+  stream bits, which Reed-Solomon repairs.
+
+:func:`unpack` tries the syndrome-coded header first, then the direct one. The stream is::
 
     header block:  RS( MAGIC(4) | flags(1) | nsym(1) | length(4, big-endian) ) with 40
                    parity bytes -> 50 bytes = 400 bits, the same size for every payload
@@ -11,7 +22,7 @@ channel carries nothing (the embedder leaves it as the cover has it).  The strea
                    in C shortened Reed-Solomon codewords of d data + p parity bytes
                    (code rate (255 - nsym) / 255, see :func:`_body_layout`), interleaved
 
-``MAGIC`` (``b"SGN2"``) carries the format version; ``flags`` bit 0 marks an encrypted
+The magic carries the layout and format version; ``flags`` bit 0 marks an encrypted
 frame; ``nsym`` is the parity per full codeword, so the extractor reads the header first
 and then knows exactly which bits to decode (no trying of sizes or strengths).  In keyed
 mode the AEAD key is ``scrypt(key, salt)``.
@@ -31,11 +42,8 @@ are built from the raw PCG64 output only (not from ``Generator`` methods, whose 
 NumPy does not promise to keep across versions), so images stay readable after a NumPy
 upgrade.
 
-Reed-Solomon coding is in :mod:`stegnet.payload.rs` (NumPy, batched over codewords).
-When plain decoding of a codeword fails and per-bit
-reliabilities are given, the decoder retries with the least reliable bytes of that codeword
-marked as erasures (generalised-minimum-distance decoding), each erasure costing one parity
-byte instead of two.
+Reed-Solomon coding is in :mod:`stegnet.payload.rs`. When a codeword fails and per-bit
+reliabilities are given, its least reliable bytes are retried as erasures (GMD decoding).
 """
 
 from __future__ import annotations
@@ -57,26 +65,42 @@ from stegnet.errors import (
     UsageError,
     WrongKeyOrCorrupted,
 )
+from stegnet.payload import stc
 from stegnet.payload.rs import RS_N
-from stegnet.payload.rs import erasure_schedule as _erasure_schedule
-from stegnet.payload.rs import rs_decode as _rs_decode
-from stegnet.payload.rs import rs_encode as _rs_encode
+from stegnet.payload.rs import body_layout as _body_layout
+from stegnet.payload.rs import decode_blocks as _decode_blocks
+from stegnet.payload.rs import encode_blocks as _encode_blocks
 
 __all__ = [
     "CODEWORD_BITS",
     "DEFAULT_NSYM",
     "MAGIC",
+    "MAGIC_SYNDROME",
     "RS_N",
     "HEADER_BITS",
     "capacity_bytes",
     "header_len",
     "needed_bits",
     "pack",
+    "pack_syndrome",
+    "syndrome_widths",
     "unpack",
 ]
 
 MAGIC = b"SGN2"
-"""Frame magic; the trailing digit is the format version."""
+"""Frame magic of direct frames (format version 2, still written by :func:`pack`)."""
+
+MAGIC_SYNDROME = b"SGN3"
+"""Frame magic of syndrome-coded frames (format version 3, :func:`pack_syndrome`)."""
+
+STC_HEADER_WIDTH = 8
+"""Channel bits per header stream bit of a syndrome-coded frame (fewer on small images)."""
+
+STC_MAX_WIDTH = 2
+"""At most this many channel bits per body stream bit."""
+STC_MAX_SHARE = 0.3
+"""Body columns take at most this share of the channel: a code reads every column, and
+near-zero latents next to a change tip over (w = 32 did not settle; w <= 2 does)."""
 
 CODEWORD_BITS = 8 * RS_N
 """Channel bits per codeword (2040)."""
@@ -113,12 +137,7 @@ _PUBLIC_SEED = hashlib.sha256(b"stegnet-public").digest()
 _NOT_FOUND_MSG = "no payload found (if it was hidden with a key, the same key is needed)"
 _ENCRYPTED_MSG = "payload is encrypted: a key is needed"
 
-
-
-# --------------------------------------------------------------------------------------
-# Whitening and bit-position permutation
-# --------------------------------------------------------------------------------------
-
+# ---------------------------------------------------------- whitening and permutation
 
 def _derive_seed(key: bytes | None) -> bytes:
     if key is None:
@@ -145,72 +164,7 @@ def _scramblers(seed: bytes, n_bits: int) -> tuple[np.ndarray, np.ndarray]:
     return _scramblers_cached(seed, n_bits)
 
 
-# --------------------------------------------------------------------------------------
-# Block layout: shortened Reed-Solomon codewords, interleaved
-# --------------------------------------------------------------------------------------
-
-
-def _body_layout(frame_len: int, nsym: int) -> tuple[int, int, int]:
-    """(codewords, data bytes per codeword, parity bytes per codeword) for a body.
-
-    Full codewords have ``255 - nsym`` data bytes; a body that needs ``C`` codewords spreads
-    its bytes evenly over them (``d = ceil(len / C)``) and gives each the parity of the same
-    code rate (``p = ceil(d * nsym / (255 - nsym))``), so a 20-byte message costs ~54 bytes,
-    not 255.
-    """
-    k = RS_N - nsym
-    n_cw = max(1, -(-frame_len // k))
-    data = max(1, -(-frame_len // n_cw))
-    parity = data * nsym // k if data * nsym % k == 0 else data * nsym // k + 1
-    return n_cw, data, max(2, parity)
-
-
-def _encode_blocks(data: bytes, n_cw: int, d: int, p: int) -> np.ndarray:
-    """``n_cw * d`` data bytes -> channel bytes (n_cw * (d + p),), interleaved.
-
-    Data byte ``i`` goes to codeword ``i % n_cw``; byte ``j`` of codeword ``c`` is stream
-    byte ``j * n_cw + c``, so a burst of channel errors spreads over codewords.  Shortened
-    codewords are encoded as full ones with a known zero prefix that is not transmitted.
-    """
-    msgs = np.frombuffer(data, dtype=np.uint8).reshape(d, n_cw).T
-    full = np.zeros((n_cw, RS_N - p), dtype=np.uint8)
-    full[:, RS_N - p - d :] = msgs
-    cws = _rs_encode(full, p)[:, RS_N - p - d :]
-    return np.ascontiguousarray(cws.T).reshape(-1)
-
-
-def _decode_blocks(stream: np.ndarray, rel: np.ndarray | None, n_cw: int, d: int,
-                   p: int) -> bytes | None:
-    """Inverse of :func:`_encode_blocks`; None unless every codeword decodes.
-
-    ``rel`` (same shape as ``stream``) are per-byte reliabilities: codewords that fail plain
-    decoding are retried with their least reliable bytes erased (GMD decoding).
-    """
-    pad = RS_N - p - d
-    cws = np.zeros((n_cw, RS_N), dtype=np.uint8)
-    cws[:, pad:] = stream.reshape(d + p, n_cw).T
-    decoded, ok = _rs_decode(cws, p)
-    ok &= ~decoded[:, :pad].any(axis=1)  # a "correction" into the untransmitted zero prefix
-    if not ok.all() and rel is not None:
-        byte_rel = np.full((n_cw, RS_N), np.inf)
-        byte_rel[:, pad:] = rel.reshape(d + p, n_cw).T
-        order = np.argsort(byte_rel, axis=1, kind="stable")
-        for n_erase in _erasure_schedule(p):
-            left = np.flatnonzero(~ok)
-            if not len(left):
-                break
-            fixed, ok_sub = _rs_decode(cws[left], p, order[left, :n_erase])
-            ok_sub &= ~fixed[:, :pad].any(axis=1)
-            decoded[left[ok_sub]] = fixed[ok_sub]
-            ok[left[ok_sub]] = True
-    if not ok.all():
-        return None
-    return decoded[:, pad : pad + d].T.reshape(-1).tobytes()
-
-
-# --------------------------------------------------------------------------------------
-# Public API
-# --------------------------------------------------------------------------------------
+# ---------------------------------------------------------------------------- public API
 
 
 def _check_nsym(nsym: int) -> int:
@@ -277,10 +231,22 @@ def capacity_bytes(n_bits: int, keyed: bool, nsym: int = DEFAULT_NSYM) -> int:
     return guess
 
 
-def _build_frame(payload: bytes, key: bytes | None, nsym: int) -> tuple[bytes, bytes]:
+def syndrome_widths(n_bits: int, body_bits: int) -> tuple[int, int]:
+    """(channel bits per header stream bit, per body stream bit) of a syndrome-coded frame
+    with ``body_bits`` body stream bits in a channel of ``n_bits`` (the second is below 2
+    when the frame is too large to gain from the code: use :func:`pack` then). Header
+    columns come first, then body columns, in stream order."""
+    header_w = max(1, min(STC_HEADER_WIDTH, n_bits // (4 * HEADER_BITS)))
+    rest = min(n_bits - header_w * HEADER_BITS, int(STC_MAX_SHARE * n_bits))
+    body_w = min(STC_MAX_WIDTH, rest // body_bits) if body_bits and rest > 0 else 0
+    return header_w, body_w
+
+
+def _build_frame(payload: bytes, key: bytes | None, nsym: int,
+                 magic: bytes = MAGIC) -> tuple[bytes, bytes]:
     """-> (header (10 bytes), body) for a payload."""
     flags = FLAG_ENCRYPTED if key is not None else 0
-    header = _HEADER.pack(MAGIC, flags, nsym, len(payload))
+    header = _HEADER.pack(magic, flags, nsym, len(payload))
     if key is None:
         crc = zlib.crc32(header + payload) & 0xFFFFFFFF
         return header, payload + crc.to_bytes(CRC_LEN, "big")
@@ -319,24 +285,80 @@ def pack(
     n_bits = _check_n_bits(n_bits)
     nsym = _check_nsym(nsym)
     key = _check_key(key)
-    keyed = key is not None
-    if len(payload) > _MAX_LENGTH or needed_bits(len(payload), keyed, nsym) > n_bits:
-        cap = capacity_bytes(n_bits, keyed, nsym)
-        if n_bits < needed_bits(0, keyed, nsym):
-            raise PayloadTooLarge(
-                f"the cover is too small to carry any payload (the {_overhead(keyed)}-byte "
-                f"framing alone needs {needed_bits(0, keyed, nsym)} channel bits, it has "
-                f"{n_bits})"
-            )
-        raise PayloadTooLarge(f"payload is {len(payload)} bytes but the capacity is {cap} bytes")
-    header, body = _build_frame(payload, key, nsym)
-    header_block = _encode_blocks(header, 1, HEADER_LEN, HEADER_PARITY)
-    n_cw, d, p = _body_layout(len(body), nsym)
-    body = body + os.urandom(n_cw * d - len(body))
-    stream = np.unpackbits(np.concatenate([header_block, _encode_blocks(body, n_cw, d, p)]))
+    _check_fits(payload, n_bits, key is not None, nsym)
+    stream = _stream(payload, key, nsym, MAGIC)
     perm, keystream = _scramblers(_derive_seed(key), n_bits)
     m = stream.size
     return perm[:m].astype(np.int64), (stream ^ keystream[:m]).astype(np.uint8)
+
+
+def pack_syndrome(
+    payload: bytes, cover_bits: np.ndarray, costs: np.ndarray, key: bytes | None = None,
+    nsym: int = DEFAULT_NSYM,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Frame ``payload`` as syndromes of the channel bits, changing the cheapest ones.
+
+    Args:
+        payload, key, nsym: as for :func:`pack` (the same capacity applies).
+        cover_bits: (n_bits,) 0/1, what every channel position holds before embedding.
+        costs: (n_bits,) finite, >= 0: the cost of flipping each position.
+
+    Returns:
+        ``(positions, bits)``: every channel position the frame reads (int64, distinct) and
+        the 0/1 bit each must hold; where it differs from ``cover_bits``, a flip to make.
+        A frame too large to gain from the code is packed directly (:func:`pack`).
+
+    Raises:
+        PayloadTooLarge, UsageError: as :func:`pack`.
+    """
+    if not isinstance(payload, (bytes, bytearray, memoryview)):
+        raise UsageError(f"payload must be bytes, got {type(payload).__name__}")
+    payload = bytes(payload)
+    cover_bits, costs = np.asarray(cover_bits), np.asarray(costs, dtype=np.float64)
+    if cover_bits.ndim != 1 or costs.shape != cover_bits.shape:
+        raise UsageError("cover_bits and costs must be 1-D arrays of the same length")
+    if costs.size and not (np.all(np.isfinite(costs)) and costs.min() >= 0):
+        raise UsageError("costs must be finite and >= 0")
+    n_bits, nsym, key = cover_bits.size, _check_nsym(nsym), _check_key(key)
+    _check_fits(payload, n_bits, key is not None, nsym)
+    stream = _stream(payload, key, nsym, MAGIC_SYNDROME)
+    perm, keystream = _scramblers(_derive_seed(key), n_bits)
+    message = stream ^ keystream[: stream.size]
+    header_w, body_w = syndrome_widths(n_bits, stream.size - HEADER_BITS)
+    if body_w < 2:  # too large to gain from the code
+        return pack(payload, n_bits, key, nsym)
+    parts = [(0, HEADER_BITS, 0, header_w),
+             (HEADER_BITS, stream.size, HEADER_BITS * header_w, body_w)]
+    positions, bits = [], []
+    for start, stop, first_column, width in parts:
+        columns = perm[first_column : first_column + (stop - start) * width].astype(np.int64)
+        bits.append(stc.embed(cover_bits[columns], costs[columns], message[start:stop],
+                              width))
+        positions.append(columns)
+    return np.concatenate(positions), np.concatenate(bits).astype(np.uint8)
+
+
+def _check_fits(payload: bytes, n_bits: int, keyed: bool, nsym: int) -> None:
+    """PayloadTooLarge (stating the capacity) unless the payload fits the channel."""
+    if len(payload) <= _MAX_LENGTH and needed_bits(len(payload), keyed, nsym) <= n_bits:
+        return
+    if n_bits < needed_bits(0, keyed, nsym):
+        raise PayloadTooLarge(
+            f"the cover is too small to carry any payload (the {_overhead(keyed)}-byte "
+            f"framing alone needs {needed_bits(0, keyed, nsym)} channel bits, it has "
+            f"{n_bits})"
+        )
+    cap = capacity_bytes(n_bits, keyed, nsym)
+    raise PayloadTooLarge(f"payload is {len(payload)} bytes but the capacity is {cap} bytes")
+
+
+def _stream(payload: bytes, key: bytes | None, nsym: int, magic: bytes) -> np.ndarray:
+    """The frame's stream bits (header block, then the body codewords), not whitened."""
+    header, body = _build_frame(payload, key, nsym, magic)
+    header_block = _encode_blocks(header, 1, HEADER_LEN, HEADER_PARITY)
+    n_cw, d, p = _body_layout(len(body), nsym)
+    body = body + os.urandom(n_cw * d - len(body))
+    return np.unpackbits(np.concatenate([header_block, _encode_blocks(body, n_cw, d, p)]))
 
 
 def _not_found(keyed: bool, message: str | None = None) -> PayloadError:
@@ -375,6 +397,39 @@ def _read(arr: np.ndarray, rel: np.ndarray | None, perm: np.ndarray, keystream: 
     return data, byte_rel
 
 
+def _read_syndrome(arr: np.ndarray, perm: np.ndarray, keystream: np.ndarray, start: int,
+                   count: int) -> np.ndarray:
+    """Stream bytes of a syndrome-coded frame: the header (``start`` 0, ``count``
+    HEADER_BITS) or the body (``start`` HEADER_BITS, ``count`` its stream bits)."""
+    header_w, body_w = syndrome_widths(arr.size, count if start else 1)
+    width = body_w if start else header_w
+    first = start * header_w
+    columns = perm[first : first + count * width]
+    message = stc.syndrome(arr[columns], count, width) ^ keystream[start : start + count]
+    return np.packbits(message)
+
+
+def _find_header(arr: np.ndarray, rel: np.ndarray | None, perm: np.ndarray,
+                 keystream: np.ndarray, keyed: bool) -> tuple[bool, bytes]:
+    """-> (syndrome-coded?, the decoded 10-byte header); tries the syndrome-coded layout
+    first, then the direct one. Raises PayloadNotFound / WrongKeyOrCorrupted if neither."""
+    damaged = False
+    if arr.size >= HEADER_BITS * syndrome_widths(arr.size, 1)[0]:
+        stream = _read_syndrome(arr, perm, keystream, 0, HEADER_BITS)
+        header = _decode_blocks(stream, None, 1, HEADER_LEN, HEADER_PARITY)
+        if header is not None and header[: len(MAGIC)] == MAGIC_SYNDROME:
+            return True, header
+        damaged = header is None and stream[: len(MAGIC)].tobytes() == MAGIC_SYNDROME
+    stream, byte_rel = _read(arr, rel, perm, keystream, 0, HEADER_BITS // 8)
+    header = _decode_blocks(stream, byte_rel, 1, HEADER_LEN, HEADER_PARITY)
+    if header is not None and header[: len(MAGIC)] == MAGIC:
+        return False, header
+    damaged |= header is None and stream[: len(MAGIC)].tobytes() == MAGIC
+    if damaged and not keyed:
+        raise WrongKeyOrCorrupted("payload found but too damaged to recover")
+    raise _not_found(keyed)
+
+
 def unpack(
     bits: np.ndarray,
     reliability: np.ndarray | None = None,
@@ -404,17 +459,8 @@ def unpack(
     if n_bits < HEADER_BITS:
         raise _not_found(keyed)
     perm, keystream = _scramblers(_derive_seed(key), n_bits)
-    head_bytes = HEADER_BITS // 8
-    stream, byte_rel = _read(arr, rel, perm, keystream, 0, head_bytes)
-    header = _decode_blocks(stream, byte_rel, 1, HEADER_LEN, HEADER_PARITY)
-    if header is None:
-        raw = stream[: len(MAGIC)].tobytes()
-        if not keyed and raw == MAGIC:
-            raise WrongKeyOrCorrupted("payload found but too damaged to recover")
-        raise _not_found(keyed)
-    magic, flags, nsym, length = _HEADER.unpack(header)
-    if magic != MAGIC:
-        raise _not_found(keyed)
+    syndrome_coded, header = _find_header(arr, rel, perm, keystream, keyed)
+    _magic, flags, nsym, length = _HEADER.unpack(header)
     if flags & ~_KNOWN_FLAGS or not 1 <= nsym <= RS_N - 1:
         raise WrongKeyOrCorrupted("unsupported or corrupted payload header")
     encrypted = bool(flags & FLAG_ENCRYPTED)
@@ -426,8 +472,13 @@ def unpack(
         raise WrongKeyOrCorrupted("corrupted payload header (impossible length)")
     body_len = length + _overhead(keyed) - HEADER_LEN
     n_cw, d, p = _body_layout(body_len, nsym)
-    stream, byte_rel = _read(arr, rel, perm, keystream, head_bytes,
-                             head_bytes + n_cw * (d + p))
+    head_bytes, body_bytes = HEADER_BITS // 8, n_cw * (d + p)
+    if syndrome_coded:
+        stream = _read_syndrome(arr, perm, keystream, HEADER_BITS, 8 * body_bytes)
+        byte_rel = None
+    else:
+        stream, byte_rel = _read(arr, rel, perm, keystream, head_bytes,
+                                 head_bytes + body_bytes)
     body = _decode_blocks(stream, byte_rel, n_cw, d, p)
     if body is None:
         raise WrongKeyOrCorrupted("payload too damaged to recover")

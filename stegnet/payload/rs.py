@@ -10,6 +10,8 @@ as full codewords with a known zero prefix.
   Forney); a codeword is accepted only when all its syndromes are zero after correction.
   Each erasure costs one parity byte, each unknown error two.
 * :func:`erasure_schedule` -- how many least-reliable bytes to erase on retries.
+* :func:`body_layout`, :func:`encode_blocks`, :func:`decode_blocks` -- a frame's bytes in
+  shortened, interleaved codewords (what :mod:`stegnet.payload.container` writes).
 
 Pure-Python ``reedsolo`` takes ~13 ms per noisy codeword; this is batched and vectorised.
 """
@@ -229,3 +231,66 @@ def erasure_schedule(nsym: int) -> list[int]:
     """Erasure counts tried, in increasing order, for codewords that failed plain decoding."""
     counts = {max(1, (nsym * f) // 16) for f in (4, 8, 10, 12, 13, 14, 15, 16)}
     return sorted(counts)
+
+
+# --------------------------------------------------------------------------------------
+# Block layout: shortened Reed-Solomon codewords, interleaved
+# --------------------------------------------------------------------------------------
+
+
+def body_layout(frame_len: int, nsym: int) -> tuple[int, int, int]:
+    """(codewords, data bytes per codeword, parity bytes per codeword) for a body.
+
+    Full codewords have ``255 - nsym`` data bytes; a body that needs ``C`` codewords spreads
+    its bytes evenly over them (``d = ceil(len / C)``) and gives each the parity of the same
+    code rate (``p = ceil(d * nsym / (255 - nsym))``), so a 20-byte message costs ~54 bytes,
+    not 255.
+    """
+    k = RS_N - nsym
+    n_cw = max(1, -(-frame_len // k))
+    data = max(1, -(-frame_len // n_cw))
+    parity = data * nsym // k if data * nsym % k == 0 else data * nsym // k + 1
+    return n_cw, data, max(2, parity)
+
+
+def encode_blocks(data: bytes, n_cw: int, d: int, p: int) -> np.ndarray:
+    """``n_cw * d`` data bytes -> channel bytes (n_cw * (d + p),), interleaved.
+
+    Data byte ``i`` goes to codeword ``i % n_cw``; byte ``j`` of codeword ``c`` is stream
+    byte ``j * n_cw + c``, so a burst of channel errors spreads over codewords.  Shortened
+    codewords are encoded as full ones with a known zero prefix that is not transmitted.
+    """
+    msgs = np.frombuffer(data, dtype=np.uint8).reshape(d, n_cw).T
+    full = np.zeros((n_cw, RS_N - p), dtype=np.uint8)
+    full[:, RS_N - p - d :] = msgs
+    cws = rs_encode(full, p)[:, RS_N - p - d :]
+    return np.ascontiguousarray(cws.T).reshape(-1)
+
+
+def decode_blocks(stream: np.ndarray, rel: np.ndarray | None, n_cw: int, d: int,
+                   p: int) -> bytes | None:
+    """Inverse of :func:`encode_blocks`; None unless every codeword decodes.
+
+    ``rel`` (same shape as ``stream``) are per-byte reliabilities: codewords that fail plain
+    decoding are retried with their least reliable bytes erased (GMD decoding).
+    """
+    pad = RS_N - p - d
+    cws = np.zeros((n_cw, RS_N), dtype=np.uint8)
+    cws[:, pad:] = stream.reshape(d + p, n_cw).T
+    decoded, ok = rs_decode(cws, p)
+    ok &= ~decoded[:, :pad].any(axis=1)  # a "correction" into the untransmitted zero prefix
+    if not ok.all() and rel is not None:
+        byte_rel = np.full((n_cw, RS_N), np.inf)
+        byte_rel[:, pad:] = rel.reshape(d + p, n_cw).T
+        order = np.argsort(byte_rel, axis=1, kind="stable")
+        for n_erase in erasure_schedule(p):
+            left = np.flatnonzero(~ok)
+            if not len(left):
+                break
+            fixed, ok_sub = rs_decode(cws[left], p, order[left, :n_erase])
+            ok_sub &= ~fixed[:, :pad].any(axis=1)
+            decoded[left[ok_sub]] = fixed[ok_sub]
+            ok[left[ok_sub]] = True
+    if not ok.all():
+        return None
+    return decoded[:, pad : pad + d].T.reshape(-1).tobytes()

@@ -28,6 +28,7 @@ from stegnet.payload import (
     header_len,
     needed_bits,
     pack,
+    rs,
     unpack,
 )
 from stegnet.payload import container as ct
@@ -570,7 +571,7 @@ def test_rs_matches_reedsolo(nsym: int) -> None:
     rng = np.random.default_rng(nsym)
     codec = reedsolo.RSCodec(nsym)
     msgs = rng.integers(0, 256, (3, ct.RS_N - nsym), dtype=np.uint8)
-    cws = ct._rs_encode(msgs, nsym)
+    cws = rs.rs_encode(msgs, nsym)
     for msg, cw in zip(msgs, cws, strict=True):
         assert bytes(codec.encode(bytes(msg))) == bytes(cw)
         assert codec.check(bytes(cw)) == [True]
@@ -580,7 +581,7 @@ def test_rs_matches_reedsolo(nsym: int) -> None:
         pos = rng.choice(ct.RS_N, n_erase + n_err, replace=False)
         bad[row, pos] ^= rng.integers(1, 256, len(pos), dtype=np.uint8)
         erase[row, :n_erase] = pos[:n_erase]
-    fixed, ok = ct._rs_decode(bad, nsym, erase)
+    fixed, ok = rs.rs_decode(bad, nsym, erase)
     assert ok.all() and np.array_equal(fixed, cws)
 
 
