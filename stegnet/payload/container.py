@@ -474,6 +474,8 @@ def unpack(
     n_cw, d, p = _body_layout(body_len, nsym)
     head_bytes, body_bytes = HEADER_BITS // 8, n_cw * (d + p)
     if syndrome_coded:
+        if syndrome_widths(n_bits, 8 * body_bytes)[1] < 2:
+            raise WrongKeyOrCorrupted("corrupted payload header (impossible length)")
         stream = _read_syndrome(arr, perm, keystream, HEADER_BITS, 8 * body_bytes)
         byte_rel = None
     else:

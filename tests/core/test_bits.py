@@ -160,6 +160,27 @@ def test_sparse_mode_keeps_the_cover_where_the_payload_does_not_need_it(flow) ->
         assert bits.extract(decode_png_roundtrip(report.stego), None, flow) == message
 
 
+def test_small_payloads_are_syndrome_coded_and_change_less(flow, monkeypatch) -> None:
+    """The syndrome-coded frame reads more latents than it has bits, and changes fewer
+    pixels than writing the same frame directly (one latent per bit, about half flipped)."""
+    from stegnet.metrics import psnr
+    from stegnet.payload import container
+
+    cover = synthetic_photo(128, 128, 25)
+    message = b"meet at noon"
+    coded = bits.embed(cover, message, None, flow)
+    frame = container.needed_bits(len(message), False, coded.nsym)
+    assert coded.mode == "sparse" and coded.channel_bits > 2 * frame
+    assert bits.extract(decode_png_roundtrip(coded.stego), None, flow) == message
+    monkeypatch.setattr(container, "STC_MAX_SHARE", 0.0)  # no room for a code: direct
+    direct = bits.embed(cover, message, None, flow)
+    assert direct.channel_bits == frame
+    assert bits.extract(decode_png_roundtrip(direct.stego), None, flow) == message
+    changed = [(r.stego != cover).any(axis=-1).mean() for r in (coded, direct)]
+    assert changed[0] < 0.8 * changed[1]
+    assert psnr(cover, coded.stego) > psnr(cover, direct.stego)
+
+
 def test_auto_mode_switches_to_full_resynthesis_for_large_payloads(flow) -> None:
     cover = synthetic_photo(96, 96, 23)
     cap = bits.capacity(96, 96, False, bits.ecc_nsym(flow))
