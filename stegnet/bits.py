@@ -393,8 +393,7 @@ def flip_plan(model: LoadedModel, cover_even: np.ndarray,
     """
     height, width = cover_even.shape[:2]
     shape = latent_shape(height, width)
-    rng = np.random.default_rng(0)
-    nudge = rng.choice(np.array([-0.5, 0.5], np.float32), cover_latent.size)
+    nudge = np.random.default_rng(0).choice(np.array([-0.5, 0.5], np.float32), cover_latent.size)
     base = _synthesise(model, cover_even, cover_latent.reshape(shape), rounded=False)
     nudged = _synthesise(model, cover_even, (cover_latent + nudge).reshape(shape),
                          rounded=False)
