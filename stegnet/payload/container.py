@@ -9,8 +9,8 @@ channel carries nothing (the embedder leaves it as the cover has it).  Two layou
   syndrome of ``w_h`` channel bits per stream bit, the body stream that of ``w`` bits per
   stream bit (:func:`syndrome_widths`, syndrome-trellis codes, :mod:`stegnet.payload.stc`).
   Given the cover's bits and a cost per bit, the embedder flips only the cheapest few
-  (~5-7 stream bits per flip at w >= 8, instead of 2); a wrong channel bit spoils a few
-  stream bits, which Reed-Solomon repairs.
+  (~4 stream bits per flip at w = 2, ~5.4 at w = 8, instead of 2); a wrong channel bit
+  spoils a few stream bits, which Reed-Solomon repairs.
 
 :func:`unpack` tries the syndrome-coded header first, then the direct one. The stream is::
 
