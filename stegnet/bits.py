@@ -26,25 +26,20 @@ than :data:`TILE` are processed in overlapping tiles (bounded memory); the few l
 seams that tiles disagree on are fixed by the refinement below or by error correction.
 
 Embedder-side refinement (:func:`_refine`, both modes): the magnitudes carry no
-information, so after writing the 8-bit stego the embedder runs the extractor itself
-and pushes every frame latent whose sign did not survive rounding (sparse: up to the
-block's margin, then further; full: magnitude redrawn as ``max(|e|, |e'|)`` with a fresh half-normal
-draw ``e'``), then synthesises again (full mode
-(measured on a held-out photo: raw BER 3.5% -> 1.2% after 5 rounds, at a cost of
-~1.8 dB PSNR; growing magnitudes faster made both worse through gamut clipping).
-It stops once the extractor's own computation decodes the payload even without
-the reliability hints extraction will use (a safety margin), and refuses (rather
-than writing a stego that would not extract) if no round gets there.
+information, so after writing the 8-bit stego the embedder runs the extractor itself and
+pushes every frame latent whose sign did not survive rounding (sparse: up to the block's
+margin, then further; full: magnitude redrawn as ``max(|e|, |e'|)``, ``e'`` a fresh
+half-normal draw; measured on a held-out photo: raw BER 3.5% -> 1.2% after 5 rounds for
+~1.8 dB PSNR), then synthesises again. It stops once the extractor's own computation
+decodes the payload even without the reliability hints extraction will use (a safety
+margin), and refuses (rather than write a stego that would not extract) if none does.
 
-Temperature ``T`` (:data:`DEFAULT_TEMPERATURE` = 0.8): magnitudes are drawn from a
-half-normal scaled by ``T`` (sampling the flow at a lower temperature, as is common
-for normalising flows). The colour detail then stays closer to the flow's
-conditional mean, i.e. closer to a smooth photo: on 12 held-out 256 px photos at full
-capacity, T = 1.0 / 0.8 / 0.7 / 0.6 gave PSNR 32.7 / 36.9 / 38.4 / 39.6 dB, raw BER
-2.7 / 2.9 / 3.3 / 3.6 % and decoded at the base error correction for 12 / 12 / 11 / 9
-photos. The extractor reads signs only, so it does not need to know ``T``. A cover
-that cannot carry the payload at ``T`` under any error correction of the ladder is
-tried again at T = 1.0 (larger magnitudes survive rounding better) before giving up.
+Temperature ``T`` (:data:`DEFAULT_TEMPERATURE` = 0.8, full mode): magnitudes are drawn
+from a half-normal scaled by ``T``, keeping colour detail closer to the flow's conditional
+mean: on 12 held-out 256 px photos at capacity, T = 1.0 / 0.8 / 0.7 / 0.6 gave PSNR 32.7 /
+36.9 / 38.4 / 39.6 dB and decoded at the base error correction for 12 / 12 / 11 / 9 photos.
+The extractor reads signs only. A cover that cannot carry the payload at ``T`` is tried
+again at T = 1.0 (larger magnitudes survive rounding better) before giving up.
 """
 
 from __future__ import annotations
@@ -233,14 +228,14 @@ def embed(
     if mode in ("full", "auto"):
         plans += [("full", temp) for temp in _temperatures(temperature)]
     report = None
-    cover_latent = cover_latents(cover, model) if plans[0][0] == "sparse" else None
+    prepared = _prepare_sparse(cover, model) if plans[0][0] == "sparse" else None
     for how, temp in plans:
         for nsym in sparse_fitting if how == "sparse" else fitting:
             # Full-mode magnitudes are random: a borderline cover may pass on another attempt.
             for _attempt in range(ATTEMPTS if how == "full" else 1):
                 if how == "sparse":
                     report = _embed_sparse(cover, payload, key, model, nsym,
-                                           SPARSE_ROUNDS, progress, cover_latent)
+                                           SPARSE_ROUNDS, progress, prepared)
                 else:
                     report = _embed_full(cover, payload, key, model, nsym, rounds,
                                          progress, temp)
@@ -308,7 +303,7 @@ def _refine(make_stego: Callable[[], np.ndarray], push: Callable[[np.ndarray], N
 
 def _embed_sparse(cover: np.ndarray, payload: bytes, key: bytes | None, model: LoadedModel,
                   nsym: int, rounds: int, progress,
-                  cover_latent: np.ndarray | None = None) -> EmbedReport:
+                  prepared: tuple[np.ndarray, ...] | None = None) -> EmbedReport:
     """Cover-preserving embedding with one error-correction strength.
 
     The frame is syndrome-coded over the latents' signs (:func:`container.pack_syndrome`):
@@ -322,12 +317,11 @@ def _embed_sparse(cover: np.ndarray, payload: bytes, key: bytes | None, model: L
     further, until the payload decodes without reliability hints (a safety margin). If it
     does not, latents that would not flip are marked unusable and the coder plans again
     (at most :data:`SPARSE_PLANS` plans), and last the direct layout is tried.
+    ``prepared``: :func:`_prepare_sparse` of the cover, if the caller already has it.
     """
     cover_even, even_h, even_w = _split_even(cover)
     shape = latent_shape(even_h, even_w)
-    if cover_latent is None:
-        cover_latent = cover_latents(cover, model)
-    margin, costs = flip_plan(model, cover_even, cover_latent)
+    cover_latent, margin, costs = prepared or _prepare_sparse(cover, model)
     cover_bits = (cover_latent > 0).astype(np.uint8)
     frame = container.needed_bits(len(payload), key is not None, nsym)
     widths = container.syndrome_widths(cover_latent.size, frame - container.HEADER_BITS)
@@ -408,6 +402,12 @@ def flip_plan(model: LoadedModel, cover_even: np.ndarray,
     return margin.astype(np.float32), cost
 
 
+def _prepare_sparse(cover: np.ndarray, model: LoadedModel) -> tuple[np.ndarray, ...]:
+    """(z_c flat, margin, cost): what every sparse try on this cover starts from."""
+    cover_latent = cover_latents(cover, model)
+    return (cover_latent, *flip_plan(model, _split_even(cover)[0], cover_latent))
+
+
 def cover_latents(cover: np.ndarray, model: LoadedModel) -> np.ndarray:
     """The cover's own latents z_c, flat (6 * H/2 * W/2,), as the extractor computes them."""
     return analyse(model, _split_even(cover)[0]).reshape(-1)
@@ -462,13 +462,13 @@ def measured_capacity(cover: np.ndarray, keyed: bool, model: LoadedModel | None 
     # Hard covers (large saturated or flat areas): the largest of a few smaller payloads
     # that a sparse trial embedding carries.
     nominal = capacity(height, width, keyed, nsym_ladder(ecc_nsym(model))[-1])
-    cover_latent = cover_latents(cover, model)
+    prepared = _prepare_sparse(cover, model)
     for size in (nominal // 4, nominal // 16, nominal // 64):
         for nsym in SPARSE_NSYM:
             if container.needed_bits(size, keyed, nsym) > channel_bits(height, width):
                 continue
             trial = _embed_sparse(cover, _secrets.token_bytes(size), key, model, nsym,
-                                  SPARSE_ROUNDS, None, cover_latent)
+                                  SPARSE_ROUNDS, None, prepared)
             if trial.decodable:
                 return size
     return 0
