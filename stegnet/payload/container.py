@@ -96,8 +96,7 @@ MAGIC_SYNDROME = b"SGN3"
 STC_HEADER_WIDTH = 8
 """Channel bits per header stream bit of a syndrome-coded frame (fewer on small images)."""
 
-STC_MAX_WIDTH = 2
-"""At most this many channel bits per body stream bit."""
+STC_MAX_WIDTH = 2  # channel bits per body stream bit, at most
 STC_MAX_SHARE = 0.3
 """Body columns take at most this share of the channel: a code reads every column, and
 near-zero latents next to a change tip over (w = 32 did not settle; w <= 2 does)."""
@@ -321,12 +320,13 @@ def pack_syndrome(
         raise UsageError("costs must be finite and >= 0")
     n_bits, nsym, key = cover_bits.size, _check_nsym(nsym), _check_key(key)
     _check_fits(payload, n_bits, key is not None, nsym)
+    header_w, body_w = syndrome_widths(n_bits, needed_bits(len(payload), key is not None, nsym)
+                                       - HEADER_BITS)
+    if body_w < 2:  # too large to gain from the code (decided before any framing work)
+        return pack(payload, n_bits, key, nsym)
     stream = _stream(payload, key, nsym, MAGIC_SYNDROME)
     perm, keystream = _scramblers(_derive_seed(key), n_bits)
     message = stream ^ keystream[: stream.size]
-    header_w, body_w = syndrome_widths(n_bits, stream.size - HEADER_BITS)
-    if body_w < 2:  # too large to gain from the code
-        return pack(payload, n_bits, key, nsym)
     parts = [(0, HEADER_BITS, 0, header_w),
              (HEADER_BITS, stream.size, HEADER_BITS * header_w, body_w)]
     positions, bits = [], []
