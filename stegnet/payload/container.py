@@ -1,18 +1,19 @@
-"""Payload container (format version 3): bytes <-> bits in a channel of sign bits.
+"""Payload container (format version 4): bytes <-> bits in a channel of sign bits.
 
 A payload occupies only as many channel bits as it needs; every other position of the
 channel carries nothing (the embedder leaves it as the cover has it).  Two layouts:
 
 * **direct** (:func:`pack`, magic ``SGN2``): stream bit ``i`` is written into its own
   channel position; what full re-synthesis and robust hiding use (and format version 2).
-* **syndrome-coded** (:func:`pack_syndrome`, magic ``SGN3``): the header stream is the
+* **syndrome-coded** (:func:`pack_syndrome`, magic ``SGN4``): the header stream is the
   syndrome of ``w_h`` channel bits per stream bit, the body stream that of ``w`` bits per
   stream bit (:func:`syndrome_widths`, syndrome-trellis codes, :mod:`stegnet.payload.stc`).
   Given the cover's bits and a cost per bit, the embedder flips only the cheapest few
   (~4 stream bits per flip at w = 2, ~5.4 at w = 8, instead of 2); a wrong channel bit
   spoils a few stream bits, which Reed-Solomon repairs.
 
-:func:`unpack` tries the syndrome-coded header first, then the direct one. The stream is::
+:func:`unpack` tries the syndrome-coded header first, then version 3's (``SGN3``, code
+lanes dealt round-robin, see :mod:`stegnet.payload.stc`), then the direct one. The stream::
 
     header block:  RS( MAGIC(4) | flags(1) | nsym(1) | length(4, big-endian) ) with 40
                    parity bytes -> 50 bytes = 400 bits, the same size for every payload
@@ -27,12 +28,6 @@ frame; ``nsym`` is the parity per full codeword, so the extractor reads the head
 and then knows exactly which bits to decode (no trying of sizes or strengths).  In keyed
 mode the AEAD key is ``scrypt(key, salt)``.
 
-Codewords are byte-for-byte those of ``reedsolo.RSCodec(p)`` (GF(2^8) with primitive
-polynomial 0x11d, generator 2, first consecutive root 0); shortened ones are encoded and
-decoded as full 255-byte codewords with a known zero prefix that is not transmitted.  Data
-byte ``i`` goes to codeword ``i % C`` and channel byte ``j * C + c`` is byte ``j`` of
-codeword ``c``, so bursts spread over codewords.
-
 Stream bit ``i`` is XOR-ed with a keystream bit (whitening) and carried by channel position
 ``perm[i]``, ``perm`` a permutation of all channel positions.  Both depend on a seed that is
 public (derived from ``b"stegnet-public"``) without a key, and derived from the key by
@@ -42,8 +37,9 @@ are built from the raw PCG64 output only (not from ``Generator`` methods, whose 
 NumPy does not promise to keep across versions), so images stay readable after a NumPy
 upgrade.
 
-Reed-Solomon coding is in :mod:`stegnet.payload.rs`. When a codeword fails and per-bit
-reliabilities are given, its least reliable bytes are retried as erasures (GMD decoding).
+Reed-Solomon codewords, their shortening and byte interleaving: :mod:`stegnet.payload.rs`.
+When a codeword fails and per-bit reliabilities are given, its least reliable bytes are
+retried as erasures (GMD decoding).
 """
 
 from __future__ import annotations
@@ -72,26 +68,19 @@ from stegnet.payload.rs import decode_blocks as _decode_blocks
 from stegnet.payload.rs import encode_blocks as _encode_blocks
 
 __all__ = [
-    "CODEWORD_BITS",
-    "DEFAULT_NSYM",
-    "MAGIC",
-    "MAGIC_SYNDROME",
-    "RS_N",
-    "HEADER_BITS",
-    "capacity_bytes",
-    "header_len",
-    "needed_bits",
-    "pack",
-    "pack_syndrome",
-    "syndrome_widths",
-    "unpack",
+    "CODEWORD_BITS", "DEFAULT_NSYM", "MAGIC", "MAGIC_SYNDROME", "RS_N", "HEADER_BITS",
+    "capacity_bytes", "header_len", "needed_bits", "pack", "pack_syndrome",
+    "syndrome_frame", "syndrome_widths", "unpack",
 ]
 
 MAGIC = b"SGN2"
 """Frame magic of direct frames (format version 2, still written by :func:`pack`)."""
 
-MAGIC_SYNDROME = b"SGN3"
-"""Frame magic of syndrome-coded frames (format version 3, :func:`pack_syndrome`)."""
+MAGIC_SYNDROME = b"SGN4"
+"""Frame magic of syndrome-coded frames (format version 4, :func:`pack_syndrome`)."""
+
+MAGIC_SYNDROME_V3 = b"SGN3"
+"""Version 3: syndrome-coded with round-robin code lanes (:func:`stc.syndrome`); read only."""
 
 STC_HEADER_WIDTH = 8
 """Channel bits per header stream bit of a syndrome-coded frame (fewer on small images)."""
@@ -310,32 +299,41 @@ def pack_syndrome(
     Raises:
         PayloadTooLarge, UsageError: as :func:`pack`.
     """
-    if not isinstance(payload, (bytes, bytearray, memoryview)):
-        raise UsageError(f"payload must be bytes, got {type(payload).__name__}")
-    payload = bytes(payload)
     cover_bits, costs = np.asarray(cover_bits), np.asarray(costs, dtype=np.float64)
     if cover_bits.ndim != 1 or costs.shape != cover_bits.shape:
         raise UsageError("cover_bits and costs must be 1-D arrays of the same length")
     if costs.size and not (np.all(np.isfinite(costs)) and costs.min() >= 0):
         raise UsageError("costs must be finite and >= 0")
-    n_bits, nsym, key = cover_bits.size, _check_nsym(nsym), _check_key(key)
+    frame = syndrome_frame(payload, cover_bits.size, key, nsym)
+    if frame is None:
+        return pack(payload, cover_bits.size, key, nsym)
+    return frame.positions, frame.solve(cover_bits, costs).astype(np.uint8)
+
+
+def syndrome_frame(payload: bytes, n_bits: int, key: bytes | None = None,
+                   nsym: int = DEFAULT_NSYM) -> stc.Frame | None:
+    """The syndrome-coded frame of ``payload`` in a channel of ``n_bits`` (see
+    :func:`pack_syndrome`, which solves it once), or None when the frame is too large to
+    gain from the code (decided before any framing work: use :func:`pack`). Raises as
+    :func:`pack`."""
+    if not isinstance(payload, (bytes, bytearray, memoryview)):
+        raise UsageError(f"payload must be bytes, got {type(payload).__name__}")
+    payload = bytes(payload)
+    n_bits, nsym, key = _check_n_bits(n_bits), _check_nsym(nsym), _check_key(key)
     _check_fits(payload, n_bits, key is not None, nsym)
     header_w, body_w = syndrome_widths(n_bits, needed_bits(len(payload), key is not None, nsym)
                                        - HEADER_BITS)
-    if body_w < 2:  # too large to gain from the code (decided before any framing work)
-        return pack(payload, n_bits, key, nsym)
+    if body_w < 2:
+        return None
     stream = _stream(payload, key, nsym, MAGIC_SYNDROME)
     perm, keystream = _scramblers(_derive_seed(key), n_bits)
-    message = stream ^ keystream[: stream.size]
-    parts = [(0, HEADER_BITS, 0, header_w),
-             (HEADER_BITS, stream.size, HEADER_BITS * header_w, body_w)]
-    positions, bits = [], []
-    for start, stop, first_column, width in parts:
-        columns = perm[first_column : first_column + (stop - start) * width].astype(np.int64)
-        bits.append(stc.embed(cover_bits[columns], costs[columns], message[start:stop],
-                              width))
-        positions.append(columns)
-    return np.concatenate(positions), np.concatenate(bits).astype(np.uint8)
+    message = (stream ^ keystream[: stream.size]).astype(np.uint8)
+    first_body = HEADER_BITS * header_w
+    return stc.Frame([
+        (perm[:first_body].astype(np.int64), message[:HEADER_BITS], header_w),
+        (perm[first_body : first_body + (stream.size - HEADER_BITS) * body_w].astype(np.int64),
+         message[HEADER_BITS:], body_w),
+    ])
 
 
 def _check_fits(payload: bytes, n_bits: int, keyed: bool, nsym: int) -> None:
@@ -398,32 +396,33 @@ def _read(arr: np.ndarray, rel: np.ndarray | None, perm: np.ndarray, keystream: 
 
 
 def _read_syndrome(arr: np.ndarray, perm: np.ndarray, keystream: np.ndarray, start: int,
-                   count: int) -> np.ndarray:
+                   count: int, magic: bytes = MAGIC_SYNDROME) -> np.ndarray:
     """Stream bytes of a syndrome-coded frame: the header (``start`` 0, ``count``
     HEADER_BITS) or the body (``start`` HEADER_BITS, ``count`` its stream bits)."""
     header_w, body_w = syndrome_widths(arr.size, count if start else 1)
     width = body_w if start else header_w
     first = start * header_w
     columns = perm[first : first + count * width]
-    message = stc.syndrome(arr[columns], count, width) ^ keystream[start : start + count]
-    return np.packbits(message)
+    message = stc.syndrome(arr[columns], count, width, interleaved=magic == MAGIC_SYNDROME_V3)
+    return np.packbits(message ^ keystream[start : start + count])
 
 
 def _find_header(arr: np.ndarray, rel: np.ndarray | None, perm: np.ndarray,
-                 keystream: np.ndarray, keyed: bool) -> tuple[bool, bytes]:
-    """-> (syndrome-coded?, the decoded 10-byte header); tries the syndrome-coded layout
-    first, then the direct one. Raises PayloadNotFound / WrongKeyOrCorrupted if neither."""
+                 keystream: np.ndarray, keyed: bool) -> tuple[bytes, bytes]:
+    """-> (the frame's magic, its decoded 10-byte header); tries the syndrome-coded layouts
+    first, then the direct one. Raises PayloadNotFound / WrongKeyOrCorrupted if none."""
     damaged = False
     if arr.size >= HEADER_BITS * syndrome_widths(arr.size, 1)[0]:
-        stream = _read_syndrome(arr, perm, keystream, 0, HEADER_BITS)
-        header = _decode_blocks(stream, None, 1, HEADER_LEN, HEADER_PARITY)
-        if header is not None and header[: len(MAGIC)] == MAGIC_SYNDROME:
-            return True, header
-        damaged = header is None and stream[: len(MAGIC)].tobytes() == MAGIC_SYNDROME
+        for magic in (MAGIC_SYNDROME, MAGIC_SYNDROME_V3):
+            stream = _read_syndrome(arr, perm, keystream, 0, HEADER_BITS, magic)
+            header = _decode_blocks(stream, None, 1, HEADER_LEN, HEADER_PARITY)
+            if header is not None and header[: len(MAGIC)] == magic:
+                return magic, header
+            damaged |= header is None and stream[: len(MAGIC)].tobytes() == magic
     stream, byte_rel = _read(arr, rel, perm, keystream, 0, HEADER_BITS // 8)
     header = _decode_blocks(stream, byte_rel, 1, HEADER_LEN, HEADER_PARITY)
     if header is not None and header[: len(MAGIC)] == MAGIC:
-        return False, header
+        return MAGIC, header
     damaged |= header is None and stream[: len(MAGIC)].tobytes() == MAGIC
     if damaged and not keyed:
         raise WrongKeyOrCorrupted("payload found but too damaged to recover")
@@ -459,7 +458,7 @@ def unpack(
     if n_bits < HEADER_BITS:
         raise _not_found(keyed)
     perm, keystream = _scramblers(_derive_seed(key), n_bits)
-    syndrome_coded, header = _find_header(arr, rel, perm, keystream, keyed)
+    magic, header = _find_header(arr, rel, perm, keystream, keyed)
     _magic, flags, nsym, length = _HEADER.unpack(header)
     if flags & ~_KNOWN_FLAGS or not 1 <= nsym <= RS_N - 1:
         raise WrongKeyOrCorrupted("unsupported or corrupted payload header")
@@ -473,10 +472,10 @@ def unpack(
     body_len = length + _overhead(keyed) - HEADER_LEN
     n_cw, d, p = _body_layout(body_len, nsym)
     head_bytes, body_bytes = HEADER_BITS // 8, n_cw * (d + p)
-    if syndrome_coded:
+    if magic != MAGIC:
         if syndrome_widths(n_bits, 8 * body_bytes)[1] < 2:
             raise WrongKeyOrCorrupted("corrupted payload header (impossible length)")
-        stream = _read_syndrome(arr, perm, keystream, HEADER_BITS, 8 * body_bytes)
+        stream = _read_syndrome(arr, perm, keystream, HEADER_BITS, 8 * body_bytes, magic)
         byte_rel = None
     else:
         stream, byte_rel = _read(arr, rel, perm, keystream, head_bytes,

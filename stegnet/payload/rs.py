@@ -247,7 +247,7 @@ def body_layout(frame_len: int, nsym: int) -> tuple[int, int, int]:
     not 255.
     """
     k = RS_N - nsym
-    n_cw = max(1, -(-frame_len // k))
+    n_cw = max(1, -(-frame_len // (RS_N - max(nsym, 2))))  # parity is at least 2 bytes
     data = max(1, -(-frame_len // n_cw))
     parity = data * nsym // k if data * nsym % k == 0 else data * nsym // k + 1
     return n_cw, data, max(2, parity)

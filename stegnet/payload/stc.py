@@ -12,11 +12,16 @@ Viterbi search over the ``2^h`` partial syndromes (the trellis); at relative pay
 half of them flip) and puts them where ``rho`` is small.
 
 Lanes: the trellis is one long chain, so a NumPy search would loop over every column. To
-vectorise, the message bits are dealt out to ``L`` independent interleaved chains (message
-bit ``i`` belongs to lane ``i % L`` and is its ``i // L``-th block): the search runs over the
-lanes at once, one column per step, and costs little efficiency while each lane keeps
-:data:`LANE_BLOCKS` or more blocks. Rows that a lane's last blocks would reach past its end
-are dropped (the tail of ``H`` is cut), as in the original construction.
+vectorise, the message is cut into ``L`` independent chains of consecutive bits (lane
+``j`` holds message bits ``[j * B, (j + 1) * B)``, ``B = ceil(m / L)`` blocks; the last
+lane may be shorter): the search runs over the lanes at once, one column per step, and
+costs little efficiency while each lane keeps :data:`LANE_BLOCKS` or more blocks. Rows
+that a lane's last blocks would reach past its end are dropped (the tail of ``H`` is
+cut), as in the original construction. A wrong stego bit spoils message bits within
+``h`` of each other, i.e. one or two bytes, which byte-wise Reed-Solomon then repairs
+cheaply. (Format version 3 dealt message bits out round-robin, bit ``i`` to lane
+``i % L``, which spread one wrong bit over up to ``h`` bytes; :func:`syndrome` still
+reads it with ``interleaved=True``.)
 
 Shapes: ``x``, ``y``, ``rho`` are (m * w,) in block order (block ``i`` = columns
 ``[i * w, (i + 1) * w)``); the message is (m,). Bits are uint8 0/1.
@@ -29,7 +34,7 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["HEIGHT", "LANE_BLOCKS", "lanes", "parity_columns", "syndrome", "embed"]
+__all__ = ["HEIGHT", "LANE_BLOCKS", "Frame", "lanes", "parity_columns", "syndrome", "embed"]
 
 HEIGHT = 7
 """Constraint height h: 2^7 = 128 trellis states (efficiency vs time, the usual choice)."""
@@ -72,18 +77,23 @@ def _row_matrix(w: int, h: int) -> np.ndarray:
     return ((cols[None, :] >> np.arange(h)[:, None]) & 1).astype(np.uint8)
 
 
-def syndrome(y: np.ndarray, m: int, w: int, h: int = HEIGHT) -> np.ndarray:
-    """The message carried by stego bits ``y`` (m * w,): ``H y`` -> (m,) uint8 0/1."""
+def syndrome(y: np.ndarray, m: int, w: int, h: int = HEIGHT,
+             interleaved: bool = False) -> np.ndarray:
+    """The message carried by stego bits ``y`` (m * w,): ``H y`` -> (m,) uint8 0/1.
+    ``interleaved``: the round-robin lanes of format version 3 (see the module doc)."""
     y = np.asarray(y, dtype=np.uint8).reshape(m, w)
     n_lanes = lanes(m)
+    blocks = -(-m // n_lanes)
     contrib = (y.astype(np.int64) @ _row_matrix(w, h).T.astype(np.int64)) & 1  # (m, h)
-    message = np.zeros(m, dtype=np.uint8)
-    for r in range(h):
-        shift = r * n_lanes  # row r of block i lands on message bit i + r * L (same lane)
-        if shift >= m:
-            break
-        message[shift:] ^= contrib[: m - shift, r].astype(np.uint8)
-    return message
+    contrib = np.concatenate([contrib, np.zeros((blocks * n_lanes - m, h), np.int64)])
+    if interleaved:  # message bit i = block i // L of lane i % L
+        contrib = contrib.reshape(blocks, n_lanes, h).transpose(1, 0, 2)
+    else:  # message bit i = block i % B of lane i // B
+        contrib = contrib.reshape(n_lanes, blocks, h)
+    message = np.zeros((n_lanes, blocks), dtype=np.uint8)
+    for r in range(min(h, blocks)):  # row r of block b lands on block b + r of its lane
+        message[:, r:] ^= contrib[:, : blocks - r, r].astype(np.uint8)
+    return (message.T if interleaved else message).reshape(-1)[:m]
 
 
 def embed(x: np.ndarray, rho: np.ndarray, message: np.ndarray, w: int,
@@ -108,10 +118,12 @@ def embed(x: np.ndarray, rho: np.ndarray, message: np.ndarray, w: int,
     blocks = -(-m // n_lanes)
     pad = blocks * n_lanes - m
     # Lane layout: (blocks, lanes, w); padded blocks (past the message) may not flip.
-    x_l = np.concatenate([x, np.zeros((pad, w), np.uint8)]).reshape(blocks, n_lanes, w)
-    rho_l = np.concatenate([rho, np.zeros((pad, w))]).reshape(blocks, n_lanes, w)
-    msg_l = np.concatenate([message, np.zeros(pad, np.uint8)]).reshape(blocks, n_lanes)
-    active = (np.arange(blocks * n_lanes) < m).reshape(blocks, n_lanes)
+    x_l = np.concatenate([x, np.zeros((pad, w), np.uint8)]).reshape(
+        n_lanes, blocks, w).transpose(1, 0, 2)
+    rho_l = np.concatenate([rho, np.zeros((pad, w))]).reshape(
+        n_lanes, blocks, w).transpose(1, 0, 2)
+    msg_l = np.concatenate([message, np.zeros(pad, np.uint8)]).reshape(n_lanes, blocks).T
+    active = (np.arange(blocks * n_lanes) < m).reshape(n_lanes, blocks).T
     cols = parity_columns(w, h)
     states = 1 << h
     index = np.arange(states)
@@ -153,4 +165,29 @@ def embed(x: np.ndarray, rho: np.ndarray, message: np.ndarray, w: int,
             one = took_one[b, k, lane_index, state]
             y_l[b, :, k] = one
             state = np.where(one, state ^ int(cols[k]), state)
-    return y_l.reshape(blocks * n_lanes, w)[:m].reshape(-1)
+    return y_l.transpose(1, 0, 2).reshape(blocks * n_lanes, w)[:m].reshape(-1)
+
+
+class Frame:
+    """A message laid out as syndromes of several column sets, each with its own width.
+
+    ``parts``: ``(columns, message, w)`` triples: ``columns`` (len(message) * w,) int64,
+    distinct positions in a channel of bits; ``message`` (m,) uint8 0/1, the syndrome those
+    columns must have. What an embedder holds while it refines a stego: it can re-solve
+    for the cheapest changes from whatever the channel reads now.
+    """
+
+    def __init__(self, parts: list[tuple[np.ndarray, np.ndarray, int]]) -> None:
+        self.parts = parts
+        self.positions = np.concatenate([columns for columns, _, _ in parts])
+
+    def solve(self, bits: np.ndarray, costs: np.ndarray) -> np.ndarray:
+        """Channel bits now (n,) 0/1 and flip costs (n,) -> the 0/1 bit each of
+        :attr:`positions` must hold, the cheapest change that makes every syndrome right."""
+        return np.concatenate([embed(bits[columns], costs[columns], message, w)
+                               for columns, message, w in self.parts])
+
+    def errors(self, bits: np.ndarray) -> int:
+        """Message bits that channel bits (n,) 0/1 read wrong."""
+        return sum(int((syndrome(bits[columns], len(message), w) != message).sum())
+                   for columns, message, w in self.parts)

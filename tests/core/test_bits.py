@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from stegnet import bits
+from stegnet import bits, signchannel
 from stegnet.errors import PayloadNotFound, PayloadTooLarge, WrongKeyOrCorrupted
 from stegnet.imageio import decode_png_roundtrip
 from stegnet.synthetic import synthetic_photo
@@ -70,8 +70,8 @@ def test_heavily_damaged_stego_is_detected_not_garbage(flow) -> None:
 
 
 def test_tiled_embedding_of_a_large_image_round_trips(flow, monkeypatch) -> None:
-    monkeypatch.setattr(bits, "TILE", 96)
-    monkeypatch.setattr(bits, "MARGIN", 32)
+    monkeypatch.setattr(signchannel, "TILE", 96)
+    monkeypatch.setattr(signchannel, "MARGIN", 32)
     cover = synthetic_photo(200, 170, 16)  # 3 x 2 tiles, odd width
     payload = bytes(range(256)) * 2
     report = bits.embed(cover, payload, b"tiles", flow)

@@ -116,3 +116,55 @@ def test_syndrome_frame_too_large_and_bad_costs() -> None:
         ct.pack_syndrome(os.urandom(10_000), cover, cost)
     with pytest.raises(Exception, match="costs"):
         ct.pack_syndrome(b"x", cover, -cost)
+
+
+def test_one_wrong_bit_spoils_neighbouring_message_bits_only() -> None:
+    """Lanes hold consecutive message bits: a wrong stego bit spoils message bits within
+    the constraint height of each other (at most two bytes), not spread over the frame."""
+    rng = np.random.default_rng(11)
+    m, w = 4000, 2
+    y = rng.integers(0, 2, m * w).astype(np.uint8)
+    clean = stc.syndrome(y, m, w)
+    for column in rng.choice(m * w, 20, replace=False):
+        damaged = y.copy()
+        damaged[column] ^= 1
+        spoiled = np.flatnonzero(stc.syndrome(damaged, m, w) != clean)
+        assert 1 <= spoiled.size and spoiled.max() - spoiled.min() < stc.HEIGHT
+        assert len(set(spoiled // 8)) <= 2
+
+
+_EMBED = stc.embed
+
+
+def _interleaved_embed(x, rho, message, w, h=stc.HEIGHT):
+    """Format version 3's embedder (round-robin lanes), built from today's one by
+    reordering the blocks (m a multiple of the lane count)."""
+    m, n_lanes = len(message), stc.lanes(len(message))
+    assert m % n_lanes == 0
+    order = np.arange(m).reshape(m // n_lanes, n_lanes).T.reshape(-1)  # lane-major
+    blocks = lambda a: np.asarray(a).reshape(m, w)  # noqa: E731
+    y = _EMBED(blocks(x)[order].reshape(-1), blocks(rho)[order].reshape(-1),
+                  np.asarray(message)[order], w, h)
+    out = np.empty((m, w), np.uint8)
+    out[order] = y.reshape(m, w)
+    return out.reshape(-1)
+
+
+def test_version_3_frames_still_read(monkeypatch) -> None:
+    """Stego images written by format version 3 (round-robin lanes, magic SGN3) decode."""
+    rng = np.random.default_rng(12)
+    n_bits = 60_000
+    length = next(n for n in range(20, 200) if (ct.needed_bits(n, True, 64) - ct.HEADER_BITS)
+                  % stc.lanes(ct.needed_bits(n, True, 64) - ct.HEADER_BITS) == 0)
+    payload = os.urandom(length)
+    cover = rng.integers(0, 2, n_bits).astype(np.uint8)
+    with monkeypatch.context() as patch:
+        patch.setattr(ct, "MAGIC_SYNDROME", ct.MAGIC_SYNDROME_V3)
+        patch.setattr(stc, "embed", _interleaved_embed)
+        positions, bits = ct.pack_syndrome(payload, cover, np.ones(n_bits), b"k", 64)
+    stego = cover.copy()
+    stego[positions] = bits
+    assert (stego != cover).sum() < 0.5 * len(ct.pack(payload, n_bits, b"k", 64)[0])
+    assert ct.unpack(stego, key=b"k") == payload
+    with pytest.raises(WrongKeyOrCorrupted):
+        ct.unpack(stego, key=b"other")
