@@ -12,7 +12,8 @@ its payloads at once, the shipped 26 k-parameter SRM CNN ``xunet`` and the ~250 
   payload is fitted on the train covers (best accuracy there) and applied to held-out;
 * CNNs: the threshold of each payload is fitted on the validation covers of the train
   split (every 10th training photo, never trained on); accuracy at the network's own
-  decision (logit 0) is reported too;
+  decision (logit 0) is reported too, and is the accuracy where fewer than 16 validation
+  covers are available (:data:`~stegnet_research.detscore.MIN_FIT_COVERS`);
 * held-out accuracy with its 95 % Wilson interval (2 decisions per cover: clean and
   stego), AUC (threshold-free) and the best-threshold accuracy on held-out (optimistic).
 
