@@ -62,9 +62,9 @@ from stegnet.signchannel import (  # noqa: F401  (analyse, latent_shape: public 
     EmbedReport,
     analyse,
     channel_bits,
-    decodes,
     latent_shape,
     refine,
+    sign_check,
     split_even,
     synthesise,
 )
@@ -210,8 +210,8 @@ def _embed_full(cover: np.ndarray, payload: bytes, key: bytes | None, model: Loa
         redraw = temperature * np.abs(rng.standard_normal(int(wrong.sum()))).astype(np.float32)
         magnitude[positions[wrong]] = np.maximum(magnitude[positions[wrong]], redraw)
 
-    errors, stego_even, decodable = refine(make_stego, push, positions, target, payload, key,
-                                            model, rounds, progress, MIN_ROUNDS)
+    errors, stego_even, decodable = refine(make_stego, sign_check(positions, target), push,
+                                           payload, key, model, rounds, progress, MIN_ROUNDS)
     stego = cover.copy()
     stego[:even_h, :even_w] = stego_even
     return EmbedReport(stego=stego, channel_bits=len(positions), raw_bit_errors=errors,

@@ -113,33 +113,47 @@ def split_even(cover: np.ndarray) -> tuple[np.ndarray, int, int]:
     return np.ascontiguousarray(cover[:even_h, :even_w]), even_h, even_w
 
 
-def refine(make_stego: Callable[[], np.ndarray], push: Callable[[np.ndarray], None],
-            positions: np.ndarray, target: np.ndarray, payload: bytes, key: bytes | None,
-            model: LoadedModel, rounds: int, progress, min_rounds: int
-            ) -> tuple[int, np.ndarray, bool]:
-    """The refinement loop shared by both modes: -> (raw errors, 8-bit stego, decodable).
+def refine(make_stego: Callable[[], np.ndarray],
+           check: Callable[[np.ndarray], tuple[int, np.ndarray]],
+           push: Callable[[np.ndarray], None], payload: bytes, key: bytes | None,
+           model: LoadedModel, rounds: int, progress, min_rounds: int
+           ) -> tuple[int, np.ndarray, bool]:
+    """The embedder's refinement loop: -> (frame errors, 8-bit stego, decodable).
 
-    Each round ``make_stego()`` gives the current 8-bit stego (even size); the extractor's
-    own computation is run on it, and ``push(wrong)`` is told which frame bits read wrong.
-    Stops as soon as the payload decodes WITHOUT the reliability hints extraction will have
-    (a safety margin), after at least ``min_rounds`` rounds; otherwise the round with the
-    fewest errors is kept and checked once more with the hints.
+    Each round ``make_stego()`` gives the current 8-bit stego (even size) and the
+    extractor's own computation is run on it; ``check(latent)`` (flat latents) gives the
+    number of frame bits read wrong and what ``push`` needs to correct the next stego
+    (:func:`sign_check`: which frame latents read wrong). Stops as soon as the payload
+    decodes WITHOUT the reliability hints extraction will have (a safety margin), after at
+    least ``min_rounds`` rounds; otherwise the round with the fewest errors is kept and
+    checked once more with the hints.
     """
     best: tuple[int, np.ndarray, np.ndarray] | None = None
     for round_index in range(rounds + 1):
         stego_even = make_stego()
         latent = analyse(model, stego_even).reshape(-1)
-        wrong = np.sign(latent[positions]) != target
-        errors = int(wrong.sum())
+        errors, found = check(latent)
         if best is None or errors < best[0]:
             best = (errors, stego_even, latent)
         if progress is not None:
             progress(round_index + 1, rounds + 1)
-        if round_index >= min_rounds and decodes(latent, payload, key, reliable=False):
+        if round_index >= min_rounds and (
+                errors == 0 or decodes(latent, payload, key, reliable=False)):
             return errors, stego_even, True
-        push(wrong)
+        if round_index < rounds:
+            push(found)
     assert best is not None
     return best[0], best[1], decodes(best[2], payload, key, reliable=True)
+
+
+def sign_check(positions: np.ndarray, target: np.ndarray
+               ) -> Callable[[np.ndarray], tuple[int, np.ndarray]]:
+    """``check`` for :func:`refine` of a direct frame: frame bit ``i`` is the sign of latent
+    ``positions[i]``, which should be ``target[i]`` (+-1) -> (errors, wrong mask (m,))."""
+    def check(latent: np.ndarray) -> tuple[int, np.ndarray]:
+        wrong = np.sign(latent[positions]) != target
+        return int(wrong.sum()), wrong
+    return check
 
 
 def decodes(latent: np.ndarray, payload: bytes, key: bytes | None, reliable: bool) -> bool:

@@ -20,9 +20,9 @@ from stegnet.payload import container, stc
 from stegnet.signchannel import (
     EmbedReport,
     analyse,
-    decodes,
     latent_shape,
     refine,
+    sign_check,
     split_even,
     synthesise,
 )
@@ -96,9 +96,9 @@ def embed_sparse(cover: np.ndarray, payload: bytes, key: bytes | None, model: Lo
                              size + 0.5 * DIRECT_MARGIN + SPARSE_STEP)
             latent_in[where] = target[wrong] * np.minimum(grown, SPARSE_MAX_MAGNITUDE)
 
-        errors, stego_even, decodable = refine(lambda: make_stego(latent_in), push,
-                                                positions, target, payload, key, model,
-                                                rounds, progress, 0)
+        errors, stego_even, decodable = refine(lambda: make_stego(latent_in),
+                                               sign_check(positions, target), push, payload,
+                                               key, model, rounds, progress, 0)
     stego = cover.copy()
     stego[:even_h, :even_w] = stego_even
     return EmbedReport(stego=stego, channel_bits=len(positions), raw_bit_errors=errors,
@@ -122,24 +122,27 @@ def refine_syndrome(frame: stc.Frame, make_stego: Callable[[np.ndarray], np.ndar
     if that is the wanted sign, else across zero with its margin.
     """
     latent_in = cover_latent.copy()
-    read = (cover_latent > 0).astype(np.uint8)
     resisted = np.zeros(cover_latent.size, np.int32)
     positions = frame.positions
     scaled = 0.1 * np.minimum(costs / max(float(np.median(costs)), 1e-12), 10.0)
-    best: tuple[int, np.ndarray, np.ndarray] | None = None
-    want, wrong_counts = None, []
-    for round_index in range(rounds + 1):
-        if want is None or stalled(wrong_counts):
+    plan = {"want": frame.solve((cover_latent > 0).astype(np.uint8), costs), "wrong": []}
+
+    def check(latent: np.ndarray) -> tuple[int, np.ndarray]:
+        read = (latent > 0).astype(np.uint8)
+        plan["wrong"].append(int((read[positions] != plan["want"]).sum()))
+        return frame.errors(read), read
+
+    def push(read: np.ndarray) -> None:
+        if stalled(plan["wrong"]):
             # Re-plans: fewest changes first (each may fail or tip a neighbour), the
             # cheapest among equals; undoing a change made, or a latent that resisted,
             # costs more.
-            price = costs.copy() if want is None else 1 + scaled
-            price *= (1 + resisted) ** 2
+            price = (1 + scaled) * (1 + resisted) ** 2
             price[latent_in != cover_latent] *= SPARSE_KEEP
             price[resisted >= SPARSE_RESIST] = WET_COST
-            want, wrong_counts = frame.solve(read, price), []
-        change = want != read[positions]
-        where, sign = positions[change], want[change].astype(np.float32) * 2 - 1
+            plan["want"], plan["wrong"] = frame.solve(read, price), []
+        change = plan["want"] != read[positions]
+        where, sign = positions[change], plan["want"][change].astype(np.float32) * 2 - 1
         size, need = np.abs(latent_in[where]), margin[where]
         stuck = np.sign(latent_in[where]) == sign
         grown = np.where(size < need, need, size + 0.5 * need + SPARSE_STEP)
@@ -148,19 +151,10 @@ def refine_syndrome(frame: stc.Frame, make_stego: Callable[[np.ndarray], np.ndar
             stuck, sign * np.minimum(grown, SPARSE_MAX_MAGNITUDE),
             np.where(back, cover_latent[where], sign * np.maximum(size, need)))
         resisted[where[stuck]] += 1
-        stego_even = make_stego(latent_in)
-        latent = analyse(model, stego_even).reshape(-1)
-        read = (latent > 0).astype(np.uint8)
-        errors = frame.errors(read)
-        wrong_counts.append(int((read[positions] != want).sum()))
-        if best is None or errors < best[0]:
-            best = (errors, stego_even, latent)
-        if progress is not None:
-            progress(round_index + 1, rounds + 1)
-        if errors == 0 or decodes(latent, payload, key, reliable=False):
-            return errors, stego_even, True
-    assert best is not None
-    return best[0], best[1], decodes(best[2], payload, key, reliable=True)
+
+    push((cover_latent > 0).astype(np.uint8))  # the first plan's flips
+    return refine(lambda: make_stego(latent_in), check, push, payload, key, model, rounds,
+                  progress, 0)
 
 
 def stalled(wrong_counts: list[int]) -> bool:
