@@ -155,7 +155,7 @@ def too_small_message(width: int, height: int, keyed: bool, nsym: int) -> str:
 
 
 def embed(cover: ImageLike, payload: bytes, *, key: KeyLike = None, model: Any = None,
-          device: str = "auto", mode: str = "auto", temperature: float = 0.8,
+          device: str = "auto", mode: str = "auto", temperature: float = 0.6,
           allow_grey: bool = False, progress: Progress = None, label: str = "",
           robust: bool = False) -> Embedded:
     """Hide ``payload`` bytes in the colour of ``cover`` (bit-exact after an 8-bit PNG).
@@ -281,7 +281,7 @@ class Capacity:
 
 def capacity(cover: ImageLike, *, keyed: bool = False, model: Any = None,
              device: str = "auto", measured: bool = True,
-             temperature: float = 0.8, robust: bool = False) -> Capacity:
+             temperature: float = 0.6, robust: bool = False) -> Capacity:
     """Payload bytes ``cover`` carries reliably: measured by a trial embedding (default),
     or the nominal size-only figure (``measured=False``). InputError if it carries none.
     ``robust``: the robust channel's capacity (the same for every photo it accepts)."""

@@ -37,7 +37,7 @@ class EmbedReport:
     raw_bit_errors: int
     nsym: int = container.DEFAULT_NSYM
     decodable: bool = True
-    temperature: float = 0.8  # the one used (1.0 after a fallback; 0 sparse)
+    temperature: float = 0.6  # the one used (1.0 after a fallback; 0 sparse)
     mode: str = "full"  # "sparse" (cover-preserving) or "full" (re-synthesis)
     latents: int = 0  # latents of the image (channel positions), used or not
 

@@ -181,7 +181,7 @@ def embed_bits(
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
     jobs: JobsOpt = 1,
-    temperature: TemperatureOpt = 0.8,
+    temperature: TemperatureOpt = 0.6,
     allow_grey: Annotated[
         bool, typer.Option("--allow-grey", help="Embed even in a grey-scale cover (refused by "
                            "default: the stego would come out visibly colourful).")
@@ -325,7 +325,7 @@ def capacity(
         bool, typer.Option("--nominal", help="Skip the trial embedding: the size-only figure "
                            "for the weakest error correction (may not fit hard covers).")
     ] = False,
-    temperature: TemperatureOpt = 0.8,
+    temperature: TemperatureOpt = 0.6,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
     robust: RobustOpt = False,

@@ -65,7 +65,7 @@ RobustOpt = Annotated[bool, typer.Option(
 TemperatureOpt = Annotated[
     float, typer.Option("--temperature", help="Scale of the latent magnitudes (0.1-1.5): "
                         "lower is closer to the cover and harder to detect but less robust "
-                        "(the default 0.8 keeps the capacity of 1.0 at +4 dB PSNR).")
+                        "(the default 0.6: 4% less capacity than 0.8 for +2.9 dB PSNR).")
 ]
 
 

@@ -261,3 +261,18 @@ def test_robustness_uses_the_given_model(recorded_loads) -> None:
     assert (net.info.task, colour.name) == ("hide", "cinn-s6")
     with pytest.raises(UnknownModel):
         robustness_models("xunet-hide", "cpu")
+
+
+def test_every_entry_point_defaults_to_the_same_temperature() -> None:
+    """The API and the CLI state the default as a literal (the CLI must not import the
+    model code at start-up): they must agree with bits.DEFAULT_TEMPERATURE."""
+    import inspect
+
+    from stegnet import api, signchannel
+    from stegnet.cli import commands
+
+    defaults = [inspect.signature(f).parameters["temperature"].default
+                for f in (api.embed, api.capacity, commands.embed_bits, commands.capacity)]
+    assert defaults == [bits.DEFAULT_TEMPERATURE] * 4
+    assert signchannel.EmbedReport(np.zeros((2, 2, 3), np.uint8), 0, 0).temperature == (
+        bits.DEFAULT_TEMPERATURE)
