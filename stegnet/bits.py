@@ -19,7 +19,7 @@ Two ways to set z (``mode``):
   pixel stays the cover's.
 * ``full`` (re-synthesis): z = sign * T * |e|, e ~ N(0, 1), everywhere (random signs
   where the frame puts nothing), i.e. all colour detail is redrawn; this is what reaches
-  the measured capacity (~0.55 bit/pixel, ~38 dB).
+  the measured capacity (~0.5 bit/pixel, ~41 dB at the default temperature).
 
 One latent (one channel bit) per colour-detail coefficient: 6 per 2x2 pixel block, i.e.
 1.5 raw bits per pixel; an odd last row/column is copied and carries nothing. Large images
