@@ -191,10 +191,9 @@ def rate_distortion(source: Path, out: Path) -> None:
               ylabel="mean CIEDE2000 (cover vs stego)",
               title="Colour difference vs payload (lower is better)")
     ax_de.legend(fontsize=8)
-    for ax in (ax_psnr, ax_changed, ax_de):
-        ax.annotate("last point: each cover's measured capacity (full re-synthesis)",
-                    (0.02, 0.02), xycoords="axes fraction", fontsize=7, color="dimgrey")
-    fig.tight_layout()
+    fig.text(0.5, 0.01, "last point of each curve: each cover's measured capacity (full "
+             "re-synthesis)", ha="center", fontsize=8, color="dimgrey")
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
     fig.savefig(out, dpi=110)
     plt.close(fig)
 
