@@ -91,10 +91,7 @@ def embed_sparse(cover: np.ndarray, payload: bytes, key: bytes | None, model: Lo
 
         def push(wrong: np.ndarray) -> None:
             where = positions[wrong]
-            size = np.abs(latent_in[where])
-            grown = np.where(size < DIRECT_MARGIN, DIRECT_MARGIN,
-                             size + 0.5 * DIRECT_MARGIN + SPARSE_STEP)
-            latent_in[where] = target[wrong] * np.minimum(grown, SPARSE_MAX_MAGNITUDE)
+            latent_in[where] = target[wrong] * grow(np.abs(latent_in[where]), DIRECT_MARGIN)
 
         errors, stego_even, decodable = refine(lambda: make_stego(latent_in),
                                                sign_check(positions, target), push, payload,
@@ -145,16 +142,23 @@ def refine_syndrome(frame: stc.Frame, make_stego: Callable[[np.ndarray], np.ndar
         where, sign = positions[change], plan["want"][change].astype(np.float32) * 2 - 1
         size, need = np.abs(latent_in[where]), margin[where]
         stuck = np.sign(latent_in[where]) == sign
-        grown = np.where(size < need, need, size + 0.5 * need + SPARSE_STEP)
         back = np.sign(cover_latent[where]) == sign
         latent_in[where] = np.where(
-            stuck, sign * np.minimum(grown, SPARSE_MAX_MAGNITUDE),
+            stuck, sign * grow(size, need),
             np.where(back, cover_latent[where], sign * np.maximum(size, need)))
         resisted[where[stuck]] += 1
 
     push((cover_latent > 0).astype(np.uint8))  # the first plan's flips
     return refine(lambda: make_stego(latent_in), check, push, payload, key, model, rounds,
                   progress, 0)
+
+
+def grow(size: np.ndarray, need: np.ndarray | float) -> np.ndarray:
+    """New magnitude of a latent that points the right way but still reads wrong: up to
+    its margin ``need`` first, then half a margin (plus :data:`SPARSE_STEP`) further, at
+    most :data:`SPARSE_MAX_MAGNITUDE`."""
+    return np.minimum(np.where(size < need, need, size + 0.5 * need + SPARSE_STEP),
+                      SPARSE_MAX_MAGNITUDE)
 
 
 def stalled(wrong_counts: list[int]) -> bool:
