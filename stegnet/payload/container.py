@@ -127,7 +127,9 @@ _ENCRYPTED_MSG = "payload is encrypted: a key is needed"
 
 # ---------------------------------------------------------- whitening and permutation
 
+@lru_cache(maxsize=8)
 def _derive_seed(key: bytes | None) -> bytes:
+    """The positions seed (cached: the embedder decodes its own stego every round)."""
     if key is None:
         return _PUBLIC_SEED
     return hashlib.scrypt(key, salt=_POSITIONS_SALT, **_SCRYPT)
