@@ -127,9 +127,8 @@ _ENCRYPTED_MSG = "payload is encrypted: a key is needed"
 
 # ---------------------------------------------------------- whitening and permutation
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=8)  # scrypt; the embedder decodes its own stego every round
 def _derive_seed(key: bytes | None) -> bytes:
-    """The positions seed (cached: the embedder decodes its own stego every round)."""
     if key is None:
         return _PUBLIC_SEED
     return hashlib.scrypt(key, salt=_POSITIONS_SALT, **_SCRYPT)
