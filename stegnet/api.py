@@ -68,15 +68,19 @@ def _image(image: ImageLike, min_side: int, label: str) -> np.ndarray:
 
 # ---------------------------------------------------------------- image in image
 def hide(cover: ImageLike, secret: ImageLike, *, key: KeyLike = None, model: Any = None,
-         device: str = "auto", progress: Progress = None) -> np.ndarray:
+         device: str = "auto", progress: Progress = None, precision: str = "auto",
+         ) -> np.ndarray:
     """Hide ``secret`` (fitted to the cover, aspect kept) in ``cover``; -> 8-bit stego of
-    the cover's size. With a key only :func:`reveal` with the same key gives it back."""
+    the cover's size. With a key only :func:`reveal` with the same key gives it back.
+    ``precision``: ``auto``, ``float32`` or ``bfloat16``, the network's working precision
+    (:func:`stegnet.device.resolve_precision`)."""
     from stegnet import hiding
 
     cover_img = _image(cover, hiding.MIN_COVER_SIDE, "cover")
     secret_img = _image(secret, 1, "secret")
     net = load_model("hide", model, device)
-    return hiding.hide(cover_img, secret_img, net, progress=progress, key=as_key(key))
+    return hiding.hide(cover_img, secret_img, net, progress=progress, key=as_key(key),
+                       precision=precision)
 
 
 @dataclass
@@ -88,8 +92,9 @@ class Revealed:
 
 
 def reveal(stego: ImageLike, *, key: KeyLike = None, model: Any = None, device: str = "auto",
-           check: bool = True, progress: Progress = None, label: str = "") -> Revealed:
-    """Recover the image hidden by :func:`hide`.
+           check: bool = True, progress: Progress = None, label: str = "",
+           precision: str = "auto") -> Revealed:
+    """Recover the image hidden by :func:`hide` (``precision`` as there).
 
     With ``check`` (default) it first tests that ``stego`` carries a hidden image
     (:func:`stegnet.hiding.detect`) and raises :class:`NoHiddenImage` if not.
@@ -111,7 +116,8 @@ def reveal(stego: ImageLike, *, key: KeyLike = None, model: Any = None, device: 
             prefix = f"{label}: " if label else ""
             raise NoHiddenImage(f"{prefix}no hidden image found (it looks like {looks}; "
                                 f"--anyway reveals regardless)")
-    image = hiding.reveal(stego_img, net, progress=progress, key=as_key(key))
+    image = hiding.reveal(stego_img, net, progress=progress, key=as_key(key),
+                          precision=precision)
     return Revealed(image, found)
 
 

@@ -27,6 +27,8 @@ from stegnet.tensors import image_to_tensor, tensor_to_image
 from stegnet.tiling import pad_to_multiple, run_tiled
 
 if TYPE_CHECKING:
+    import torch
+
     from stegnet.zoo import LoadedModel
 
 
@@ -109,6 +111,15 @@ def scramble(canvas: np.ndarray, key: bytes, reverse: bool = False) -> np.ndarra
     return out
 
 
+def _subnet_dtype(precision: str, device: str) -> torch.dtype:
+    """The torch dtype of ``precision`` (``auto``, ``float32``, ``bfloat16``) on ``device``."""
+    import torch
+
+    from stegnet.device import resolve_precision
+
+    return getattr(torch, resolve_precision(precision, device))
+
+
 def hide(
     cover: np.ndarray,
     secret: np.ndarray,
@@ -117,18 +128,23 @@ def hide(
     tile: int = TILE,
     progress: Callable[[int, int], None] | None = None,
     key: bytes | None = None,
+    precision: str = "auto",
 ) -> np.ndarray:
     """Hide ``secret`` in ``cover``; returns the 8-bit stego (same size as cover).
 
     With ``key`` the fitted secret is scrambled (:func:`scramble`) before hiding, so
     only ``reveal`` with the same key gives it back. ``model``: a loaded hiding network
-    (:func:`stegnet.zoo.load`), by default the shipped one on the CPU.
+    (:func:`stegnet.zoo.load`), by default the shipped one on the CPU. ``precision``:
+    the subnets' working precision (:func:`stegnet.device.resolve_precision`).
     """
     import torch
+
+    from stegnet.layers.invertible import subnet_precision
 
     require_min_side(cover, MIN_COVER_SIDE, "cover")
     model = _resolve(model)
     net, device = model.module, model.device
+    dtype = _subnet_dtype(precision, device)
     height, width = cover.shape[:2]
     fitted = fit_secret(secret, height, width)
     if key is not None:
@@ -136,7 +152,7 @@ def hide(
     cover_even, secret_even = pad_to_multiple(cover, 2), pad_to_multiple(fitted, 2)
 
     def run(tiles: list[np.ndarray]) -> np.ndarray:
-        with torch.inference_mode():
+        with torch.inference_mode(), subnet_precision(dtype):
             cover_tile, secret_tile = (image_to_tensor(tile, device) for tile in tiles)
             stego, _ = net.hide(cover_tile, secret_tile)
         return tensor_to_image(stego)
@@ -153,20 +169,25 @@ def reveal(
     latent: str = LATENT,
     progress: Callable[[int, int], None] | None = None,
     key: bytes | None = None,
+    precision: str = "auto",
 ) -> np.ndarray:
     """Recover the hidden image from an 8-bit ``stego``; returns an image of the stego's size.
 
     A wrong ``key`` (or none, for a keyed stego) gives a scrambled mosaic, not the secret.
+    ``precision``: as in :func:`hide`.
     """
     import torch
+
+    from stegnet.layers.invertible import subnet_precision
 
     require_min_side(stego, MIN_COVER_SIDE, "stego image")
     model = _resolve(model)
     net, device = model.module, model.device
+    dtype = _subnet_dtype(precision, device)
     height, width = stego.shape[:2]
 
     def run(tiles: list[np.ndarray]) -> np.ndarray:
-        with torch.inference_mode():
+        with torch.inference_mode(), subnet_precision(dtype):
             secret = net.reveal(image_to_tensor(tiles[0], device), latent=latent)
         return tensor_to_image(secret)
 

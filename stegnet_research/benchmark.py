@@ -30,31 +30,33 @@ def peak_rss_mib() -> float:
 
 def run_benchmark(
     sizes: list[int | tuple[int, int]], device: str = "auto", methods: list[str] | None = None,
-    echo: Callable[[str], None] | None = print,
+    echo: Callable[[str], None] | None = print, precision: str = "auto",
 ) -> list[dict]:
+    """One row per size (see the module docstring); ``precision``: that of hide/reveal."""
     import torch
 
     from stegnet import bits, hiding
-    from stegnet.device import resolve_device
+    from stegnet.device import resolve_device, resolve_precision
     from stegnet.zoo import load
 
     methods = methods or ["hide", "bits"]
     dev = resolve_device(device)
+    precision = resolve_precision(precision, dev)
     rows = []
     for size in sizes:
         height, width = (size, size) if isinstance(size, int) else size
         cover, secret = synthetic_photo(height, width, 1), synthetic_photo(height, width, 2)
         row: dict = {"size": f"{width}x{height}", "device": dev,
-                     "threads": torch.get_num_threads()}
+                     "threads": torch.get_num_threads(), "hide_precision": precision}
         if dev == "cuda":
             torch.cuda.reset_peak_memory_stats()
         if "hide" in methods:
             net = load("hide", None, dev)
             started = time.perf_counter()
-            stego = hiding.hide(cover, secret, net)
+            stego = hiding.hide(cover, secret, net, precision=precision)
             row["hide_s"] = round(time.perf_counter() - started, 3)
             started = time.perf_counter()
-            hiding.reveal(stego, net)
+            hiding.reveal(stego, net, precision=precision)
             row["reveal_s"] = round(time.perf_counter() - started, 3)
         if "bits" in methods:
             flow = load("bits", None, dev)
@@ -100,12 +102,12 @@ def run_benchmark(
 
 
 def isolated_case(width: int, height: int, device: str = "auto",
-                  methods: str = "hide,bits") -> dict:
+                  methods: str = "hide,bits", precision: str = "auto") -> dict:
     """One size in a fresh process, so its peak RSS is its own (e.g. 6000x4000 = 24 MP)."""
     code = (
         "import json, sys; from stegnet_research.benchmark import run_benchmark; "
         f"rows = run_benchmark([({height}, {width})], {device!r}, {methods.split(',')!r}, "
-        "echo=None); print(json.dumps(rows[0]))"
+        f"echo=None, precision={precision!r}); print(json.dumps(rows[0]))"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
@@ -137,33 +139,49 @@ def reference_comparison(size: int = 512, repeats: int = 3, device: str = "auto"
     """Median time of one hide + reveal by the shipped hide model (the whole pipeline,
     uint8 photos in and out) and by the HiNet-16 architecture
     (:mod:`stegnet_research.reference`, model passes only), in this process at its thread
-    count, after one warm-up each."""
+    count, after one warm-up each.
+
+    Both are timed in float32 and, where this device has native bfloat16
+    (:func:`stegnet.device.resolve_precision` picks it), in bfloat16 too: ours with its
+    subnets in bfloat16 (what ``stegnet hide`` runs by default there), HiNet-16 under
+    ``torch.autocast``. ``speedup`` compares ours at its default precision with HiNet-16
+    in float32 (its published form); ``speedup_same_precision`` compares both at ours.
+    """
+    import contextlib
     import statistics
 
     import torch
 
     from stegnet import hiding
-    from stegnet.device import resolve_device
+    from stegnet.device import resolve_device, resolve_precision
     from stegnet.zoo import load
     from stegnet_research.reference import HiNet16, parameters
 
     dev = resolve_device(device)
+    default = resolve_precision("auto", dev)
     cover, secret = synthetic_photo(size, size, 1), synthetic_photo(size, size, 2)
     net = load("hide", None, dev)
 
-    def ours() -> None:
-        hiding.reveal(hiding.hide(cover, secret, net), net)
+    def ours(precision: str) -> Callable[[], None]:
+        def work() -> None:
+            stego = hiding.hide(cover, secret, net, precision=precision)
+            hiding.reveal(stego, net, precision=precision)
+        return work
 
     reference = HiNet16().eval().to(dev)
     to_tensor = lambda image: torch.from_numpy(image).permute(2, 0, 1)[None].float().div(255)  # noqa: E731
     cover_t, secret_t = to_tensor(cover).to(dev), to_tensor(secret).to(dev)
 
-    def theirs() -> None:
-        with torch.no_grad():
-            stego, r = reference.hide(cover_t, secret_t)
-            reference.reveal(stego, r)
-        if dev == "cuda":
-            torch.cuda.synchronize()
+    def theirs(precision: str) -> Callable[[], None]:
+        def work() -> None:
+            cast = (torch.autocast(dev, dtype=torch.bfloat16) if precision == "bfloat16"
+                    else contextlib.nullcontext())
+            with torch.no_grad(), cast:
+                stego, r = reference.hide(cover_t, secret_t)
+                reference.reveal(stego, r)
+            if dev == "cuda":
+                torch.cuda.synchronize()
+        return work
 
     def median_time(work: Callable[[], None]) -> float:
         work()
@@ -174,11 +192,18 @@ def reference_comparison(size: int = 512, repeats: int = 3, device: str = "auto"
             times.append(time.perf_counter() - started)
         return statistics.median(times)
 
-    ours_s, theirs_s = median_time(ours), median_time(theirs)
-    return {"size": f"{size}x{size}", "device": dev, "threads": torch.get_num_threads(),
-            "repeats": repeats, "model": net.name,
-            "stegnet_hide_reveal_s": round(ours_s, 3),
-            "hinet16_hide_reveal_s": round(theirs_s, 3),
-            "speedup": round(theirs_s / ours_s, 2),
-            "stegnet_parameters": parameters(net.module),
-            "hinet16_parameters": parameters(reference)}
+    precisions = ["float32"] + (["bfloat16"] if default == "bfloat16" else [])
+    ours_s = {p: median_time(ours(p)) for p in precisions}
+    theirs_s = {p: median_time(theirs(p)) for p in precisions}
+    result = {"size": f"{size}x{size}", "device": dev, "threads": torch.get_num_threads(),
+              "repeats": repeats, "model": net.name, "precision": default,
+              "stegnet_hide_reveal_s": round(ours_s[default], 3),
+              "hinet16_hide_reveal_s": round(theirs_s["float32"], 3),
+              "speedup": round(theirs_s["float32"] / ours_s[default], 2),
+              "speedup_same_precision": round(theirs_s[default] / ours_s[default], 2),
+              "stegnet_parameters": parameters(net.module),
+              "hinet16_parameters": parameters(reference)}
+    for p in precisions:
+        result[f"stegnet_hide_reveal_{p}_s"] = round(ours_s[p], 3)
+        result[f"hinet16_hide_reveal_{p}_s"] = round(theirs_s[p], 3)
+    return result

@@ -109,6 +109,51 @@ def split_by_package(folder: str | Path) -> tuple[list[Path], list[Path]]:
     return sorted(train), sorted(held_out)
 
 
+#: Training on the package split validates on whole train-side packages for which this
+#: holds; they are not trained on (and the held-out packages are never seen).
+VALIDATION_RULE = "sha256('stegnet-validation:' + package) mod 10 == 0"
+VALIDATION_SALT = "stegnet-validation:"
+VALIDATION_MODULUS = 10
+SPLITS = ("every10", "package")
+
+
+def is_validation_package(package: str) -> bool:
+    """:data:`VALIDATION_RULE`: is a train-side ``package`` kept for validation?"""
+    digest = hashlib.sha256((VALIDATION_SALT + package).encode()).hexdigest()
+    return int(digest, 16) % VALIDATION_MODULUS == 0
+
+
+def training_split(folder: str | Path, split: str = "every10"
+                   ) -> tuple[list[Path], list[Path], dict[Path, str]]:
+    """-> (train, validation, {photo: package}) for a training run.
+
+    ``every10``: :func:`split_photos` (validation = its held-out photos, the recipe of the
+    shipped models). ``package``: the train side of :func:`split_by_package`, less the
+    packages of :data:`VALIDATION_RULE`, which validate; the held-out packages are in
+    neither list.
+    """
+    if split not in SPLITS:
+        raise ValueError(f"unknown split '{split}' (choose from {', '.join(SPLITS)})")
+    packages = photo_packages(folder)
+    if split == "every10":
+        train, validation = split_photos(folder)
+        return train, validation, packages
+    train_side, _ = split_by_package(folder)
+    validation = [p for p in train_side if is_validation_package(packages[p])]
+    train = [p for p in train_side if not is_validation_package(packages[p])]
+    return train, validation, packages
+
+
+def package_balanced_weights(paths: list[Path], packages: dict[Path, str]) -> np.ndarray:
+    """Sampling weights (sum 1) ``1 / sqrt(photos of the package)`` per photo, so a package
+    of n photos is drawn ``sqrt(n)`` times as often as a one-photo package, not ``n`` times."""
+    counts: dict[str, int] = {}
+    for path in paths:
+        counts[packages.get(path, "")] = counts.get(packages.get(path, ""), 0) + 1
+    weights = np.array([counts[packages.get(p, "")] ** -0.5 for p in paths])
+    return weights / weights.sum()
+
+
 def load_photo(path: Path, min_side: int) -> np.ndarray:
     """Load as HxWx3 uint8, upscaling (bicubic) so that the short side is >= ``min_side``."""
     with Image.open(path) as img:
@@ -138,20 +183,25 @@ class CropSampler:
     """Random augmented crops from photos held in memory.
 
     ``sample(batch)`` returns a float tensor (batch, 3, crop, crop) in [0, 1]:
-    random photo, random position, random horizontal flip and 90-degree rotation.
+    random photo (uniformly, or by ``weights``: one per path, summing to 1), random
+    position, random horizontal flip and 90-degree rotation.
     """
 
-    def __init__(self, paths: list[Path], crop: int, seed: int = 0) -> None:
+    def __init__(self, paths: list[Path], crop: int, seed: int = 0,
+                 weights: np.ndarray | None = None) -> None:
         if not paths:
             raise ValueError("no training photos")
         self.crop = crop
         self.photos = [load_photo(p, crop) for p in paths]
         self.rng = np.random.default_rng(seed)
+        self.weights = weights
 
     def sample(self, batch: int) -> torch.Tensor:
         crops = np.empty((batch, self.crop, self.crop, 3), dtype=np.uint8)
         for i in range(batch):
-            photo = self.photos[self.rng.integers(len(self.photos))]
+            index = (self.rng.integers(len(self.photos)) if self.weights is None
+                     else self.rng.choice(len(self.photos), p=self.weights))
+            photo = self.photos[index]
             top = self.rng.integers(photo.shape[0] - self.crop + 1)
             left = self.rng.integers(photo.shape[1] - self.crop + 1)
             patch = photo[top : top + self.crop, left : left + self.crop]

@@ -102,19 +102,23 @@ def eval_hide(
     device: str = "cpu",
     latent: str = "zeros",
     progress: Callable[[int, int], None] | None = None,
+    precision: str = "auto",
 ) -> dict:
     """Hide secret i (default: cover i+1, cyclically) in cover i; measure after PNG.
 
-    ``model``: the hiding network (name or weight file; None: the default) on ``device``.
+    ``model``: the hiding network (name or weight file; None: the default) on ``device``,
+    run at ``precision`` (:func:`stegnet.device.resolve_precision`).
 
     Returns ``{"per_image": [...], "aggregate": {...}}`` with PSNR / SSIM of
     cover vs stego and of the fitted secret vs the recovered one, and timings.
     """
     from stegnet import hiding
     from stegnet.color import delta_e00_rgb
+    from stegnet.device import resolve_precision
     from stegnet.metrics import psnr, ssim
 
     net = _load("hide", model, device)
+    precision = resolve_precision(precision, net.device)
     if secrets is None:
         secrets = covers[1:] + covers[:1]
     rows = []
@@ -122,11 +126,11 @@ def eval_hide(
         secret = secrets[index % len(secrets)]
         height, width = cover.image.shape[:2]
         started = time.perf_counter()
-        stego = hiding.hide(cover.image, secret.image, net)
+        stego = hiding.hide(cover.image, secret.image, net, precision=precision)
         hide_seconds = time.perf_counter() - started
         stego = decode_png_roundtrip(stego)
         started = time.perf_counter()
-        revealed = hiding.reveal(stego, net, latent=latent)
+        revealed = hiding.reveal(stego, net, latent=latent, precision=precision)
         reveal_seconds = time.perf_counter() - started
         fitted = hiding.fit_secret(secret.image, height, width)
         delta_e = delta_e00_rgb(cover.image, stego)
@@ -147,7 +151,7 @@ def eval_hide(
             progress(index + 1, len(covers))
     keys = ["stego_psnr", "stego_ssim", "stego_delta_e00_mean", "secret_psnr", "secret_ssim",
             "hide_seconds", "reveal_seconds"]
-    return {"method": "hide", "latent": latent, "per_image": rows,
+    return {"method": "hide", "latent": latent, "precision": precision, "per_image": rows,
             "aggregate": _with_summary(rows, keys)}
 
 

@@ -21,6 +21,7 @@ from stegnet.cli.common import (
     KeyFileOpt,
     KeyOpt,
     ModelOpt,
+    PrecisionOpt,
     QuietOpt,
     RobustOpt,
     TemperatureOpt,
@@ -29,6 +30,7 @@ from stegnet.cli.common import (
     run_files,
     stderr,
 )
+from stegnet.device import resolve_precision
 from stegnet.errors import UsageError
 
 app = typer.Typer()
@@ -56,6 +58,7 @@ def hide(
     jobs: JobsOpt = 1,
     key: KeyOpt = None,
     key_file: KeyFileOpt = None,
+    precision: PrecisionOpt = "auto",
 ) -> None:
     """Hide SECRET inside COVER and write the stego image as PNG.
 
@@ -77,16 +80,18 @@ def hide(
         key_bytes = read_key(key, key_file)
         secret_img = load_rgb(secret)
         net = api.load_model("hide", model, device)
+        working = resolve_precision(precision, net.device)
 
         def work(source: str, target: str, progress: Any) -> dict:
             started = time.perf_counter()
-            stego = api.hide(source, secret_img, key=key_bytes, model=net, progress=progress)
+            stego = api.hide(source, secret_img, key=key_bytes, model=net, progress=progress,
+                             precision=working)
             save_png(stego, target, force=force)
             seconds = _elapsed(started)
             return {"command": "hide", "cover": source, "secret": secret, "stego": target,
                     "width": stego.shape[1], "height": stego.shape[0],
                     "keyed": key_bytes is not None, "model": net.name,
-                    "device": net.device, "seconds": round(seconds, 3),
+                    "device": net.device, "precision": working, "seconds": round(seconds, 3),
                     "message": f"wrote {target} ({stego.shape[1]}x{stego.shape[0]}, model "
                                f"{net.name}, {seconds:.2f} s)"}
 
@@ -123,6 +128,7 @@ def reveal(
         bool, typer.Option("--anyway", help="Skip the check for a hidden image and write what "
                            "the network reveals even from a clean photo (a grey ghost).")
     ] = False,
+    precision: PrecisionOpt = "auto",
 ) -> None:
     """Recover the hidden image from STEGO (an image of the stego's size).
 
@@ -142,11 +148,12 @@ def reveal(
         plan = batch.plan(stego, output, default=_default_reveal_path, force=force)
         key_bytes = read_key(key, key_file)
         net = api.load_model("hide", model, device)
+        working = resolve_precision(precision, net.device)
 
         def work(source: str, target: str, progress: Any) -> dict:
             started = time.perf_counter()
             found = api.reveal(source, key=key_bytes, model=net, check=not anyway,
-                               progress=progress, label=source)
+                               progress=progress, label=source, precision=working)
             save_png(found.image, target, force=force)
             seconds = _elapsed(started)
             height, width = found.image.shape[:2]
@@ -154,7 +161,7 @@ def reveal(
                     "width": width, "height": height,
                     "keyed": key_bytes is not None, "model": net.name,
                     "detection": found.detection.to_dict() if found.detection else None,
-                    "device": net.device, "seconds": round(seconds, 3),
+                    "device": net.device, "precision": working, "seconds": round(seconds, 3),
                     "message": f"wrote {target} ({width}x{height}, {seconds:.2f} s)"}
 
         run_files(plan, work, quiet=quiet, json_out=json_out, jobs=jobs, label="revealing")

@@ -41,6 +41,10 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on 
 DeviceOpt = Annotated[
     str, typer.Option("--device", help="auto (CUDA if available), cpu or cuda.")
 ]
+PrecisionOpt = Annotated[
+    str, typer.Option("--precision", help="Network working precision: auto (bfloat16 on a "
+                      "CPU with native bfloat16, else float32), float32 or bfloat16.")
+]
 ModelOpt = Annotated[
     str | None, typer.Option("--model", "-m", help="Model name (see `stegnet models`).")
 ]

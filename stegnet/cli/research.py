@@ -80,6 +80,7 @@ def eval_hide_cmd(
     out: opt.OutOpt = None,
     limit: opt.LimitOpt = None,
     quiet: opt.QuietOpt = False,
+    precision: opt.PrecisionOpt = "auto",
 ) -> None:
     """Hide/reveal every pair, save as PNG, measure PSNR/SSIM; write JSON."""
     with errors():
@@ -92,7 +93,7 @@ def eval_hide_cmd(
         secret_samples = folder_samples(secrets) if secrets is not None else None
         dev = resolve_device(device)
         result = eval_hide(samples, secret_samples, model=model, device=dev, latent=latent,
-                           progress=progress("evaluating", quiet))
+                           progress=progress("evaluating", quiet), precision=precision)
         result.update(model=name, dataset=dataset, device=dev, command=_command_line())
         stem = dataset if latent == "zeros" else f"{dataset}-{latent}"
         _write_result(result, out or Path("results") / name / f"{stem}.json", quiet)
@@ -352,6 +353,12 @@ def train_hide_cmd(
     hidden: opt.HiddenOpt = None,
     conceal_weight: Annotated[float | None, typer.Option(help="Weight of stego-vs-cover MSE.")
                               ] = None,
+    split: Annotated[str | None, typer.Option(help="every10, or package: held-out packages "
+                                              "unseen, validation on train-side ones")] = None,
+    balance: Annotated[bool | None, typer.Option(help="Draw photos package-balanced.")] = None,
+    target_stego: Annotated[float | None, typer.Option(help="Best checkpoint: max of min("
+                                                       "stego - this, secret - next)")] = None,
+    target_secret: Annotated[float | None, typer.Option(help="See --target-stego.")] = None,
     threads: opt.ThreadsOpt = None,
     quiet: opt.QuietOpt = False,
     json_out: opt.TrainJsonOpt = False,
@@ -361,12 +368,17 @@ def train_hide_cmd(
     Unset options take the recipe of the shipped hinet-s8 (stegnet_research.train.hide).
     """
     with errors():
+        from stegnet_research.data import SPLITS
         from stegnet_research.train import hide as recipe
 
+        if split not in (None, *SPLITS):
+            raise UsageError(f"unknown split '{split}' (choose from {', '.join(SPLITS)})")
         _train("hide", recipe, recipe.HideTrainConfig,
                {"data": data, "out": out, "steps": steps, "batch": batch, "crop": crop,
                 "lr": lr, "blocks": blocks, "hidden": hidden, "conceal_weight": conceal_weight,
-                "threads": threads}, minutes, quiet, json_out)
+                "split": split, "balance": balance, "target_stego": target_stego,
+                "target_secret": target_secret, "threads": threads}, minutes, quiet,
+               json_out)
 
 
 @train_app.command("bits", epilog=(
@@ -442,20 +454,17 @@ def bench(
     device: opt.DeviceOpt = "auto",
     methods: Annotated[str, typer.Option(help="Comma-separated: hide, bits, robust.")] = (
         "hide,bits,robust"),
-    large: Annotated[
-        bool, typer.Option("--large", help="Also run a 6000x4000 (24 MP) image in a fresh "
-                           "process and report its own peak RSS.")
-    ] = False,
-    startup: Annotated[
-        bool, typer.Option("--startup", help="Also time `stegnet --help` and one `hide` in "
-                           "fresh processes.")
-    ] = False,
+    large: Annotated[bool, typer.Option(help="Also run a 6000x4000 (24 MP) image in a fresh "
+                                        "process and report its own peak RSS.")] = False,
+    startup: Annotated[bool, typer.Option(help="Also time `stegnet --help` and one `hide` in "
+                                          "fresh processes.")] = False,
     reference: Annotated[
         bool, typer.Option("--reference/--no-reference", help="Also time the HiNet-16 "
                            "architecture against the shipped hide model at 512 px, in this "
                            "process (key 'reference').")
     ] = True,
     json_out: opt.JsonOpt = False,
+    precision: opt.PrecisionOpt = "auto",
 ) -> None:
     """Time hide/reveal and embed/extract per image size; print numbers and peak memory.
 
@@ -472,10 +481,11 @@ def bench(
 
         echo = None if json_out else print
         rows = run_benchmark([int(s) for s in sizes.split(",") if s.strip()], device,
-                             [m.strip() for m in methods.split(",")], echo=echo)
+                             [m.strip() for m in methods.split(",")], echo=echo,
+                             precision=precision)
         extra: dict[str, Any] = {}
         if large:
-            extra["large"] = isolated_case(6000, 4000, device, methods)
+            extra["large"] = isolated_case(6000, 4000, device, methods, precision)
             if echo:
                 echo("  ".join(f"{k}={v}" for k, v in extra["large"].items()))
         if startup:

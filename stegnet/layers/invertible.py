@@ -27,15 +27,36 @@ Soft clamping: every affine scale ``s`` is bounded with
 ``s -> (2 * clamp / pi) * atan(s / clamp)`` (:func:`soft_clamp`), so ``exp(s)`` stays
 within ``(exp(-clamp), exp(clamp))`` and training is stable. The last convolution of
 every subnet is zero-initialised so each coupling starts as the identity.
+
+Working precision: inside ``with subnet_precision(torch.bfloat16):`` every
+:class:`SubNet` runs its convolutions in bfloat16 and returns float32, while the coupling
+arithmetic (sums, ``exp``, the clamp) stays in the input's precision, so the map is still
+inverted exactly up to the subnets' own rounding. Nothing changes outside such a block.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import torch
 from torch import Tensor, nn
+
+_SUBNET_DTYPE: ContextVar[torch.dtype | None] = ContextVar("subnet_dtype", default=None)
+
+
+@contextmanager
+def subnet_precision(dtype: torch.dtype | None) -> Iterator[None]:
+    """Run every :class:`SubNet` called in this block in ``dtype`` (e.g. ``torch.bfloat16``;
+    ``None`` or the input's own dtype: unchanged). Subnet outputs come back in the input's
+    dtype."""
+    token = _SUBNET_DTYPE.set(dtype)
+    try:
+        yield
+    finally:
+        _SUBNET_DTYPE.reset(token)
 
 
 def soft_clamp(scale: Tensor, clamp: float) -> Tensor:
@@ -70,7 +91,11 @@ class SubNet(nn.Module):
         self.body = nn.Sequential(*layers)
 
     def forward(self, features: Tensor) -> Tensor:
-        return self.body(features)
+        dtype = _SUBNET_DTYPE.get()
+        if dtype is None or dtype == features.dtype:
+            return self.body(features)
+        with torch.autocast(features.device.type, dtype=dtype):
+            return self.body(features).to(features.dtype)
 
 
 class InvertibleModule(nn.Module):

@@ -26,7 +26,13 @@ from stegnet.layers.wavelet import haar_dwt, low_band
 from stegnet.metrics import psnr
 from stegnet.models.hinet import HideNet, HideNetConfig, quantize_8bit
 from stegnet.tensors import tensor_to_images
-from stegnet_research.data import CropSampler, center_square, load_photo, split_photos
+from stegnet_research.data import (
+    CropSampler,
+    center_square,
+    load_photo,
+    package_balanced_weights,
+    training_split,
+)
 from stegnet_research.train import loop
 
 
@@ -53,6 +59,10 @@ class HideTrainConfig:
     val_size: int = 256
     seed: int = 0
     threads: int = 2
+    split: str = "every10"  # or "package" (stegnet_research.data.training_split)
+    balance: bool = False  # sample photos package-balanced (data.package_balanced_weights)
+    target_stego: float = 38.0  # best checkpoint: max min(stego - target_stego,
+    target_secret: float = 32.0  # secret - target_secret), validation PSNRs in dB
     model: dict = field(default_factory=lambda: HideNetConfig().to_dict())
 
 
@@ -90,12 +100,14 @@ def losses_and_stego(model: HideNet, cover: torch.Tensor, secret: torch.Tensor
     }, stego_q
 
 
-def validation_pairs(data: str, size: int, pairs: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(covers, secrets), each ``(pairs, 3, size, size)`` in [0, 1], from held-out photos."""
-    _, held_out = split_photos(data)
-    if len(held_out) < 2:
-        raise ValueError(f"{data}: need at least 2 held-out photos (20 photos in all)")
-    images = [center_square(load_photo(p, size), size) for p in held_out[: 2 * pairs]]
+def validation_pairs(data: str, size: int, pairs: int, split: str = "every10"
+                     ) -> tuple[torch.Tensor, torch.Tensor]:
+    """(covers, secrets), each ``(pairs, 3, size, size)`` in [0, 1], from the validation
+    photos of ``split`` (:func:`stegnet_research.data.training_split`)."""
+    _, validation, _ = training_split(data, split)
+    if len(validation) < 2:
+        raise ValueError(f"{data}: need at least 2 validation photos (split {split})")
+    images = [center_square(load_photo(p, size), size) for p in validation[: 2 * pairs]]
     val = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2) / 255.0
     return val[0::2], val[1::2]
 
@@ -106,9 +118,11 @@ def train(cfg: HideTrainConfig, minutes: float | None = None, progress=None) -> 
     Stops after ``cfg.steps`` or after ``minutes`` of wall time (checkpointing first).
     """
     torch.set_num_threads(cfg.threads)
-    train_paths, _ = split_photos(cfg.data)
-    sampler = CropSampler(train_paths, cfg.crop, seed=cfg.seed)
-    val_covers, val_secrets = validation_pairs(cfg.data, cfg.val_size, cfg.val_pairs)
+    train_paths, _, packages = training_split(cfg.data, cfg.split)
+    weights = package_balanced_weights(train_paths, packages) if cfg.balance else None
+    sampler = CropSampler(train_paths, cfg.crop, seed=cfg.seed, weights=weights)
+    val_covers, val_secrets = validation_pairs(cfg.data, cfg.val_size, cfg.val_pairs,
+                                               cfg.split)
     torch.manual_seed(cfg.seed)
     model = HideNet(HideNetConfig(**cfg.model))
 
@@ -125,7 +139,8 @@ def train(cfg: HideTrainConfig, minutes: float | None = None, progress=None) -> 
     return loop.run(
         cfg, model, sampler, step_losses,
         validate=lambda: validate(model, val_covers, val_secrets),
-        score=lambda m: min(m["stego_psnr"] - 38.0, m["secret_psnr"] - 32.0),
+        score=lambda m: min(m["stego_psnr"] - cfg.target_stego,
+                            m["secret_psnr"] - cfg.target_secret),
         arch="hinet", minutes=minutes, progress=progress,
     )
 

@@ -129,7 +129,10 @@ def main(config_class, model_defaults: dict, train: Callable, doc: str) -> None:
 
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     for name, value in config_class().__dict__.items():
-        if not isinstance(value, dict):
+        if isinstance(value, bool):
+            parser.add_argument(f"--{name.replace('_', '-')}", default=value,
+                                action=argparse.BooleanOptionalAction)
+        elif not isinstance(value, dict):
             parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
     for name, value in model_defaults.items():
         parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)

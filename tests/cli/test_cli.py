@@ -66,7 +66,12 @@ def test_version() -> None:
          "temperature"),
         (["capacity", "{cover}", "--temperature", "9"], 2, "temperature"),
         (["train", "detector", "--method", "dct"], 2, "unknown method"),
+        (["train", "hide", "--split", "random"], 2, "unknown split"),
         (["hide", "{cover}", "{secret}", "-o", "{dir}/out.png", "--device", "tpu"], 2, "device"),
+        (["hide", "{cover}", "{secret}", "-o", "{dir}/out.png", "--precision", "half"], 2,
+         "unknown precision"),
+        (["reveal", "{cover}", "-o", "{dir}/out.png", "--precision", "int8"], 2,
+         "unknown precision"),
     ],
 )
 def test_error_paths_one_line_no_output(files, args, code, needle) -> None:
@@ -141,6 +146,7 @@ def test_hide_reveal_end_to_end(files) -> None:
     assert result.exit_code == 0, result.stderr
     record = json.loads(result.stdout)
     assert record["stego"] == str(stego_path) and record["width"] == 128
+    assert record["precision"] in ("float32", "bfloat16")  # auto, resolved for this CPU
     cover = np.asarray(Image.open(files["cover"]).convert("RGB"))
     stego = np.asarray(Image.open(stego_path))
     assert stego.shape == cover.shape and psnr(cover, stego) > 30

@@ -67,3 +67,15 @@ def test_resolve_device_errors() -> None:
     with pytest.raises(UsageError, match="unknown device"):
         device.resolve_device("tpu")
     assert device.resolve_device("cpu") == "cpu"
+
+
+def test_resolve_precision(monkeypatch) -> None:
+    with pytest.raises(UsageError, match="unknown precision"):
+        device.resolve_precision("half", "cpu")
+    assert device.resolve_precision("float32", "cpu") == "float32"
+    assert device.resolve_precision("bfloat16", "cuda") == "bfloat16"  # explicit: honoured
+    assert device.resolve_precision("auto", "cuda") == "float32"
+    monkeypatch.setattr(device, "bfloat16_is_native", lambda: True)
+    assert device.resolve_precision("auto", "cpu") == "bfloat16"
+    monkeypatch.setattr(device, "bfloat16_is_native", lambda: False)
+    assert device.resolve_precision("auto", "cpu") == "float32"

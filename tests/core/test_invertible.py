@@ -11,7 +11,9 @@ from stegnet.layers.invertible import (
     HidingCoupling,
     InvertibleModule,
     InvertibleSequence,
+    SubNet,
     soft_clamp,
+    subnet_precision,
 )
 from stegnet.layers.wavelet import haar_dwt
 from stegnet.models.hinet import HideNet, HideNetConfig
@@ -259,3 +261,19 @@ def test_shipped_bits_model_analyse_then_synthesise_gives_the_image_back() -> No
         again = flow.synthesise(image, z)
     assert z.shape == (1, 6, 16, 24)
     assert (again - image).abs().max() < 1.0 / 255.0
+
+
+def test_subnet_precision_changes_only_the_subnets_and_only_inside_the_block() -> None:
+    torch.manual_seed(0)
+    net = SubNet(12, 24, hidden=32, depth=3)
+    torch.nn.init.normal_(net.body[-1].weight, std=0.05)  # not the zero initialisation
+    x = torch.randn(2, 12, 16, 16)
+    exact = net(x)
+    with subnet_precision(torch.bfloat16):
+        low = net(x)
+        assert low.dtype == torch.float32  # comes back in the input's dtype
+    assert torch.equal(net(x), exact)  # the block is left behind
+    error = (low - exact).abs().max() / exact.abs().max()
+    assert 0 < error < 2e-2  # bfloat16 really ran, with its ~3 significant digits
+    with subnet_precision(torch.float32):
+        assert torch.equal(net(x), exact)

@@ -131,3 +131,47 @@ def test_publish_a_run_where_told(tmp_path: Path, monkeypatch) -> None:
     assert (tmp_path / "work" / "zoo" / "tiny.md").exists()
     model = zoo.load_weights(tmp_path / "work" / "zoo" / "tiny.safetensors", task="hide")
     assert type(model).__name__ == "HideNet"
+
+
+def test_package_training_split_never_sees_held_out_packages(tmp_path: Path) -> None:
+    import numpy as np
+
+    from stegnet_research import data as photos
+
+    names = [f"pkg{i}" for i in range(200)]
+    held = next(n for n in names if photos.is_held_out_package(n))
+    val = next(n for n in names if not photos.is_held_out_package(n)
+               and photos.is_validation_package(n))
+    kept = [n for n in names if not photos.is_held_out_package(n)
+            and not photos.is_validation_package(n)][:2]
+    folder = tmp_path / "pool"
+    folder.mkdir()
+    counts = {held: 2, val: 2, kept[0]: 9, kept[1]: 1}
+    for package, count in counts.items():
+        for index in range(count):
+            Image.fromarray(synthetic_photo(40, 40, index)).save(
+                folder / f"t{index:03d}_{package}_img{index}.png")
+    train, validation, packages = photos.training_split(folder, "package")
+    assert {packages[p] for p in train} == set(kept)
+    assert {packages[p] for p in validation} == {val}
+    every10_train, every10_val, _ = photos.training_split(folder, "every10")
+    assert (every10_train, every10_val) == photos.split_photos(folder)
+    weights = photos.package_balanced_weights(train, packages)
+    by_package = {k: sum(w for p, w in zip(train, weights, strict=True) if packages[p] == k)
+                  for k in kept}
+    assert np.isclose(weights.sum(), 1.0)
+    assert np.isclose(by_package[kept[0]] / by_package[kept[1]], 3.0)  # sqrt(9) / sqrt(1)
+
+
+def test_recipe_flags_parse_booleans(monkeypatch) -> None:
+    from stegnet_research.train import loop
+
+    seen = {}
+    monkeypatch.setattr("sys.argv", ["x", "--balance", "--split", "package"])
+    loop.main(train_hide.HideTrainConfig, {"blocks": 8}, lambda cfg, minutes: seen.update(
+        cfg=cfg), "doc")
+    assert seen["cfg"].balance is True and seen["cfg"].split == "package"
+    monkeypatch.setattr("sys.argv", ["x", "--no-balance"])
+    loop.main(train_hide.HideTrainConfig, {"blocks": 8}, lambda cfg, minutes: seen.update(
+        cfg=cfg), "doc")
+    assert seen["cfg"].balance is False
