@@ -128,6 +128,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", default="results/reveal-detection.json", type=Path)
     parser.add_argument("--limit", type=int, default=0, help="only the first N covers")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
+    parser.add_argument("--no-bits", action="store_true",
+                        help="only clean photos and hide stegos (e.g. to re-check hide after a "
+                             "change to it; the embed-bits classes take most of the time)")
     parser.add_argument("--sets", default="256,512,odd",
                         help="which sets to measure (comma-separated: 256, 512, odd)")
     parser.add_argument("--merge", nargs="+", type=Path, default=None,
@@ -174,7 +177,9 @@ def main(argv: list[str] | None = None) -> None:
             variants["hide"] = hiding.hide(cover, secret, net, key=key)
         capacity = bits.capacity(height, width, False, nsym)
         bits_plan = [("bits-text", b"meet at noon by the old oak tree, bring"[:40], None, 0.8)]
-        if index % 3 == 0:
+        if args.no_bits:
+            bits_plan = []
+        elif index % 3 == 0:
             bits_plan.append(("bits-half", os.urandom(max(1, capacity // 2)), None, 0.8))
         elif index % 3 == 1:
             sparse_max = largest_sparse_payload(height, width, nsym)
@@ -205,7 +210,9 @@ def main(argv: list[str] | None = None) -> None:
               f"{time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
 
     result = summarise(rows)
-    result.update(command=command, thresholds={
+    from stegnet.device import resolve_precision
+
+    result.update(command=command, hide_precision=resolve_precision("auto", "cpu"), thresholds={
         "cnn_logit": hiding.CNN_THRESHOLD, "latent_tail": hiding.TAIL_THRESHOLD,
         "latent_tail_level": hiding.TAIL_LEVEL, "latent_kurtosis": hiding.KURTOSIS_THRESHOLD,
         "detector": hiding.DETECTOR, "tile": hiding.DETECT_TILE,
