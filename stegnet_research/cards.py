@@ -20,7 +20,12 @@ import shutil
 import sys
 from pathlib import Path
 
-from stegnet_research.data import split_photos
+from stegnet_research.data import (
+    PACKAGE_RULE,
+    VALIDATION_RULE,
+    split_by_package,
+    training_split,
+)
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 WEIGHTS, RESULTS, README = Path("weights"), Path("results"), Path("README.md")
@@ -88,7 +93,10 @@ def publish(run: Path, name: str, task: str, results: Path, summary: str,
     best = [r for r in curve if r.get("best")][-1]
     result = json.loads(results.read_text())
     data = Path(run_config["data"])
-    train_photos, held_out = split_photos(data) if data.is_dir() else ([], [])
+    split = run_config.get("split", "every10")
+    train_photos, validation, _ = training_split(data, split) if data.is_dir() else ([], [], {})
+    held_out = (validation if split == "every10" else
+                (split_by_package(data)[1] if data.is_dir() else []))
     card = {
         "name": name,
         "task": task,
@@ -103,7 +111,11 @@ def publish(run: Path, name: str, task: str, results: Path, summary: str,
                     "in shared/data/MANIFEST.tsv)",
             "train_photos": len(train_photos),
             "held_out_photos": len(held_out),
-            "split": "every 10th photo by sorted name is held out",
+            "split": ("every 10th photo by sorted name is held out" if split == "every10" else
+                      f"by source package: held out where {PACKAGE_RULE} (never seen); "
+                      f"{len(validation)} photos of the train-side packages where "
+                      f"{VALIDATION_RULE} validate (choose the best checkpoint), not trained "
+                      f"on"),
             "steps": curve[-1]["step"],
             "best_step": best["step"],
             "batch": run_config["batch"],

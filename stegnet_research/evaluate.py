@@ -103,11 +103,13 @@ def eval_hide(
     latent: str = "zeros",
     progress: Callable[[int, int], None] | None = None,
     precision: str = "auto",
+    key: bytes | None = None,
 ) -> dict:
     """Hide secret i (default: cover i+1, cyclically) in cover i; measure after PNG.
 
     ``model``: the hiding network (name or weight file; None: the default) on ``device``,
-    run at ``precision`` (:func:`stegnet.device.resolve_precision`).
+    run at ``precision`` (:func:`stegnet.device.resolve_precision`); with ``key`` both
+    hide and reveal are keyed.
 
     Returns ``{"per_image": [...], "aggregate": {...}}`` with PSNR / SSIM of
     cover vs stego and of the fitted secret vs the recovered one, and timings.
@@ -126,11 +128,11 @@ def eval_hide(
         secret = secrets[index % len(secrets)]
         height, width = cover.image.shape[:2]
         started = time.perf_counter()
-        stego = hiding.hide(cover.image, secret.image, net, precision=precision)
+        stego = hiding.hide(cover.image, secret.image, net, precision=precision, key=key)
         hide_seconds = time.perf_counter() - started
         stego = decode_png_roundtrip(stego)
         started = time.perf_counter()
-        revealed = hiding.reveal(stego, net, latent=latent, precision=precision)
+        revealed = hiding.reveal(stego, net, latent=latent, precision=precision, key=key)
         reveal_seconds = time.perf_counter() - started
         fitted = hiding.fit_secret(secret.image, height, width)
         delta_e = delta_e00_rgb(cover.image, stego)
@@ -151,7 +153,8 @@ def eval_hide(
             progress(index + 1, len(covers))
     keys = ["stego_psnr", "stego_ssim", "stego_delta_e00_mean", "secret_psnr", "secret_ssim",
             "hide_seconds", "reveal_seconds"]
-    return {"method": "hide", "latent": latent, "precision": precision, "per_image": rows,
+    return {"method": "hide", "latent": latent, "precision": precision, "keyed": key is not None,
+            "per_image": rows,
             "aggregate": _with_summary(rows, keys)}
 
 

@@ -31,12 +31,10 @@ def _eval_samples(covers: Path, held_out: bool, size: int, limit: int | None,
                   split: str = "every10") -> tuple[list, str]:
     from stegnet_research.evaluate import folder_samples, held_out_samples
 
-    if not covers.is_dir():
-        raise UsageError(f"{covers}: not a folder")
-    if split not in ("every10", "package"):
-        raise UsageError(f"--split must be every10 or package (got {split!r})")
-    samples = (held_out_samples(covers, size, split=split) if held_out
-               else folder_samples(covers))
+    if not covers.is_dir() or split not in ("every10", "package"):
+        raise UsageError(f"{covers}: not a folder" if not covers.is_dir() else
+                         f"--split must be every10 or package (got {split!r})")
+    samples = held_out_samples(covers, size, split=split) if held_out else folder_samples(covers)
     if limit is not None:
         samples = samples[:limit]
     if not samples:
@@ -81,8 +79,9 @@ def eval_hide_cmd(
     limit: opt.LimitOpt = None,
     quiet: opt.QuietOpt = False,
     precision: opt.PrecisionOpt = "auto",
+    key: opt.KeyOpt = None,
 ) -> None:
-    """Hide/reveal every pair, save as PNG, measure PSNR/SSIM; write JSON."""
+    """Hide/reveal every pair, save as PNG, measure PSNR/SSIM; write JSON (-keyed with --key)."""
     with errors():
         from stegnet.device import resolve_device
         from stegnet.zoo import get_model_info
@@ -93,9 +92,10 @@ def eval_hide_cmd(
         secret_samples = folder_samples(secrets) if secrets is not None else None
         dev = resolve_device(device)
         result = eval_hide(samples, secret_samples, model=model, device=dev, latent=latent,
-                           progress=progress("evaluating", quiet), precision=precision)
+                           progress=progress("evaluating", quiet), precision=precision,
+                           key=key.encode() if key else None)
         result.update(model=name, dataset=dataset, device=dev, command=_command_line())
-        stem = dataset if latent == "zeros" else f"{dataset}-{latent}"
+        stem = (dataset if latent == "zeros" else f"{dataset}-{latent}") + ("-keyed" * bool(key))
         _write_result(result, out or Path("results") / name / f"{stem}.json", quiet)
         agg = result["aggregate"]
         stderr(f"{len(samples)} images: stego PSNR mean {agg['stego_psnr']['mean']:.2f} dB "

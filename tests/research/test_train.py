@@ -175,3 +175,38 @@ def test_recipe_flags_parse_booleans(monkeypatch) -> None:
     loop.main(train_hide.HideTrainConfig, {"blocks": 8}, lambda cfg, minutes: seen.update(
         cfg=cfg), "doc")
     assert seen["cfg"].balance is False
+
+
+def test_package_split_run_is_published_with_its_split(tmp_path: Path) -> None:
+    from stegnet_research import data as photos
+    from stegnet_research.cards import publish
+    from stegnet_research.evaluate import Sample, eval_hide
+
+    names = [f"pkg{i}" for i in range(300)]
+    held = [n for n in names if photos.is_held_out_package(n)][:1]
+    val = [n for n in names if not photos.is_held_out_package(n)
+           and photos.is_validation_package(n)][:1]
+    kept = [n for n in names if not photos.is_held_out_package(n)
+            and not photos.is_validation_package(n)][:2]
+    folder = tmp_path / "pool"
+    folder.mkdir()
+    for package in held + val + val + kept:
+        for index in range(2):
+            path = folder / f"t{index:03d}_{package}_img{index}.png"
+            Image.fromarray(synthetic_photo(48, 48, index + len(package))).save(path)
+    cfg = train_hide.HideTrainConfig(
+        data=str(folder), out=str(tmp_path / "run"), steps=1, batch=2, crop=16, val_every=1,
+        val_pairs=1, val_size=32, threads=1, split="package", balance=True,
+        model={"blocks": 1, "hidden": 4, "depth": 2, "clamp": 2.0})
+    run = train_hide.train(cfg)
+    samples = [Sample(f"s{i}", synthetic_photo(64, 64, i)) for i in range(2)]
+    result = eval_hide(samples, precision="float32")  # the shipped model: finite PSNRs
+    result.update(dataset="tiny", command="test")
+    (tmp_path / "eval.json").write_text(json.dumps(result))
+    card = publish(run, "tiny-hide", "hide", tmp_path / "eval.json", "test model",
+                   default=False, weights_dir=tmp_path / "weights", results_dir=tmp_path / "res")
+    assert card["training"]["train_photos"] == 4  # the two kept packages
+    assert card["training"]["held_out_photos"] == 2
+    assert "by source package" in card["training"]["split"]
+    assert card["training"]["config"]["split"] == "package"
+    assert (tmp_path / "weights" / "tiny-hide.md").exists()
