@@ -181,7 +181,8 @@ def readme_tables(results_dir: Path = RESULTS, base: Path = Path(".")) -> str:
         if result.get("method") == "hide":
             hide_rows.append(
                 f"| {result['model']} | {result['dataset']} ({agg['stego_psnr']['count']} imgs, "
-                f"latent {result.get('latent', 'zeros')}) | {_fmt(agg['stego_psnr']['mean'])} / "
+                f"latent {result.get('latent', 'zeros')}{', keyed' * result.get('keyed', False)}"
+                f") | {_fmt(agg['stego_psnr']['mean'])} / "
                 f"{_fmt(agg['stego_psnr']['min'])} | {_fmt(agg['stego_ssim']['mean'], 4)} | "
                 f"{_fmt(agg['secret_psnr']['mean'])} / {_fmt(agg['secret_psnr']['min'])} | "
                 f"{_fmt(agg['secret_ssim']['mean'], 4)} | [{rel.name}]({rel}) |")

@@ -55,13 +55,17 @@ def held_out_samples(data_dir: str | Path, size: int, odd: bool = True,
 
     ``split``: ``"every10"`` (every 10th photo by name: the split the shipped models were
     trained with) or ``"package"`` (whole source packages held out by rule, see
-    :func:`stegnet_research.data.split_by_package`). With ``odd`` two extra samples are added:
+    :func:`stegnet_research.data.split_by_package`) or ``"both"`` (held out by both rules).
+    With ``odd`` two extra samples are added:
     the first two held-out photos cropped to :data:`ODD_SIZE` (odd width and height).
     """
-    if split == "package":
-        from stegnet_research.data import split_by_package
+    from stegnet_research.data import split_by_package
 
+    if split == "package":
         _, held_out = split_by_package(data_dir)
+    elif split == "both":  # held out by both rules: photos no shipped model was trained on
+        every10 = set(split_photos(data_dir)[1])
+        held_out = [p for p in split_by_package(data_dir)[1] if p in every10]
     else:
         _, held_out = split_photos(data_dir)
     samples = [Sample(p.stem, center_square(load_photo(p, size), size)) for p in held_out]

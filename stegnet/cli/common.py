@@ -83,9 +83,9 @@ HeldOutOpt = Annotated[
 SizeOpt = Annotated[int, typer.Option("--size", help="Crop size for --held-out.")]
 SplitOpt = Annotated[
     str,
-    typer.Option("--split", help="Held-out rule: every10 (every 10th photo by name, the split "
-                 "the shipped models were trained with) or package (whole source packages "
-                 "held out by a rule on the package name; MANIFEST.tsv beside the folder)."),
+    typer.Option("--split", help="Held-out rule: every10 (every 10th photo by name), package "
+                 "(whole source packages held out by a rule on the package name; MANIFEST.tsv "
+                 "beside the folder) or both (held out by both rules)."),
 ]
 OutOpt = Annotated[
     Path | None, typer.Option("--out", help="JSON to write (default results/MODEL/DATASET.json).")

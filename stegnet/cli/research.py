@@ -31,15 +31,15 @@ def _eval_samples(covers: Path, held_out: bool, size: int, limit: int | None,
                   split: str = "every10") -> tuple[list, str]:
     from stegnet_research.evaluate import folder_samples, held_out_samples
 
-    if not covers.is_dir() or split not in ("every10", "package"):
+    if not covers.is_dir() or split not in ("every10", "package", "both"):
         raise UsageError(f"{covers}: not a folder" if not covers.is_dir() else
-                         f"--split must be every10 or package (got {split!r})")
+                         f"--split must be every10, package or both (got {split!r})")
     samples = held_out_samples(covers, size, split=split) if held_out else folder_samples(covers)
     if limit is not None:
         samples = samples[:limit]
     if not samples:
         raise UsageError(f"{covers}: no images found")
-    name = "heldout" if split == "every10" else "heldout-package"
+    name = {"every10": "heldout", "package": "heldout-package", "both": "heldout-both"}[split]
     dataset = f"{name}-{size}" if held_out else covers.name
     return samples, dataset
 

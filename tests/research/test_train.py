@@ -210,3 +210,18 @@ def test_package_split_run_is_published_with_its_split(tmp_path: Path) -> None:
     assert "by source package" in card["training"]["split"]
     assert card["training"]["config"]["split"] == "package"
     assert (tmp_path / "weights" / "tiny-hide.md").exists()
+
+
+def test_both_split_is_held_out_by_both_rules(tmp_path: Path) -> None:
+    from stegnet_research import data as photos
+    from stegnet_research.evaluate import held_out_samples
+
+    folder = tmp_path / "pool"
+    folder.mkdir()
+    for index in range(60):
+        Image.fromarray(synthetic_photo(40, 40, index)).save(
+            folder / f"t{index:03d}_pkg{index % 7}_img.png")
+    both = {s.name for s in held_out_samples(folder, 32, odd=False, split="both")}
+    every10 = {p.stem for p in photos.split_photos(folder)[1]}
+    package = {p.stem for p in photos.split_by_package(folder)[1]}
+    assert both == every10 & package and both  # non-empty for this pool
