@@ -72,9 +72,10 @@ def _key_rng(key: bytes) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(int.from_bytes(seed, "big")))
 
 
-def _key_plan(height: int, width: int, key: bytes):
-    """Block permutation, per-block inversion and per-pixel border inversion for a key."""
-    rng = _key_rng(key)
+def _key_plan(height: int, width: int, key: bytes | np.random.Generator):
+    """Block permutation, per-block inversion and per-pixel border inversion for a key (or
+    straight from a generator: training draws random keyings this way, without scrypt)."""
+    rng = key if isinstance(key, np.random.Generator) else _key_rng(key)
     rows, cols = height // KEY_BLOCK, width // KEY_BLOCK
     permutation = rng.permutation(rows * cols)
     invert_blocks = rng.random(rows * cols) < 0.5
@@ -82,7 +83,8 @@ def _key_plan(height: int, width: int, key: bytes):
     return rows, cols, permutation, invert_blocks, invert_pixels
 
 
-def scramble(canvas: np.ndarray, key: bytes, reverse: bool = False) -> np.ndarray:
+def scramble(canvas: np.ndarray, key: bytes | np.random.Generator,
+             reverse: bool = False) -> np.ndarray:
     """Key-seeded shuffle of the secret canvas (HxWx3 uint8), or its inverse.
 
     The canvas is cut into 16x16 blocks; blocks are permuted and half of them colour-

@@ -63,6 +63,7 @@ class HideTrainConfig:
     balance: bool = False  # sample photos package-balanced (data.package_balanced_weights)
     target_stego: float = 38.0  # best checkpoint: max min(stego - target_stego,
     target_secret: float = 32.0  # secret - target_secret), validation PSNRs in dB
+    keyed_share: float = 0.0  # share of secrets scrambled as `hide --key` does (random keys)
     model: dict = field(default_factory=lambda: HideNetConfig().to_dict())
 
 
@@ -112,6 +113,22 @@ def validation_pairs(data: str, size: int, pairs: int, split: str = "every10"
     return val[0::2], val[1::2]
 
 
+def keyed_secrets(secrets: torch.Tensor, share: float, rng: np.random.Generator
+                  ) -> torch.Tensor:
+    """``secrets`` (B, 3, h, w) in [0, 1] with each one, with probability ``share``,
+    scrambled by a random keying (:func:`stegnet.hiding.scramble`), so that the network
+    learns to carry keyed secrets too. Exact: values stay multiples of 1/255."""
+    from stegnet.hiding import scramble
+
+    if share <= 0:
+        return secrets
+    out = secrets.clone()
+    for index in np.flatnonzero(rng.random(len(secrets)) < share):
+        image = (secrets[index].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+        out[index] = torch.from_numpy(scramble(image, rng)).permute(2, 0, 1).float() / 255
+    return out
+
+
 def train(cfg: HideTrainConfig, minutes: float | None = None, progress=None) -> Path:
     """Train (or resume) a run in ``cfg.out``; returns the run folder.
 
@@ -126,9 +143,12 @@ def train(cfg: HideTrainConfig, minutes: float | None = None, progress=None) -> 
     torch.manual_seed(cfg.seed)
     model = HideNet(HideNetConfig(**cfg.model))
 
+    key_rng = np.random.default_rng(cfg.seed + 1)
+
     def step_losses() -> dict[str, torch.Tensor]:
         batch = sampler.sample(2 * cfg.batch)
-        parts = losses(model, batch[: cfg.batch], batch[cfg.batch :])
+        secrets = keyed_secrets(batch[cfg.batch :], cfg.keyed_share, key_rng)
+        parts = losses(model, batch[: cfg.batch], secrets)
         parts["loss"] = (
             cfg.conceal_weight * parts["conceal"]
             + cfg.recover_weight * parts["recover"]

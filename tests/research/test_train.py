@@ -225,3 +225,26 @@ def test_both_split_is_held_out_by_both_rules(tmp_path: Path) -> None:
     every10 = {p.stem for p in photos.split_photos(folder)[1]}
     package = {p.stem for p in photos.split_by_package(folder)[1]}
     assert both == every10 & package and both  # non-empty for this pool
+
+
+def test_keyed_secrets_scramble_the_chosen_share_exactly() -> None:
+    import numpy as np
+    import torch
+
+    from stegnet.hiding import scramble
+
+    secrets = torch.from_numpy(np.stack([synthetic_photo(64, 64, i) for i in range(6)])
+                               ).permute(0, 3, 1, 2).float() / 255
+    assert torch.equal(train_hide.keyed_secrets(secrets, 0.0, np.random.default_rng(0)),
+                       secrets)
+    keyed = train_hide.keyed_secrets(secrets, 1.0, np.random.default_rng(0))
+    rng = np.random.default_rng(0)
+    rng.random(6)  # the draw of which secrets are keyed
+    for index in range(6):
+        image = (secrets[index].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+        expected = scramble(image, rng)
+        got = (keyed[index].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+        assert np.array_equal(got, expected) and not np.array_equal(got, image)
+    image = synthetic_photo(64, 48, 9)  # a generator's keying is undone by the same seed
+    mixed = scramble(image, np.random.default_rng(5))
+    assert np.array_equal(scramble(mixed, np.random.default_rng(5), reverse=True), image)
