@@ -184,20 +184,27 @@ def flip_plan(model: LoadedModel, cover_even: np.ndarray,
     shape = latent_shape(height, width)
     rng = np.random.default_rng(0)
     nudge = rng.choice(np.array([-0.5, 0.5], np.float32), cover_latent.size)
-    base = cover_even.astype(np.float32)
-    nudged = synthesise(model, cover_even, (cover_latent + nudge).reshape(shape),
-                         rounded=False)
-    diff = (nudged - base).reshape(height // 2, 2, width // 2, 2, 3)
-    gain = np.sqrt((diff**2).mean(axis=(1, 3, 4))) / 0.5
-    gain = np.broadcast_to(np.maximum(gain, 1e-4), shape).reshape(-1).astype(np.float64)
-    size = np.abs(cover_latent.astype(np.float64))
+    diff = synthesise(model, cover_even, (cover_latent + nudge).reshape(shape), rounded=False)
+    del nudge
+    diff -= cover_even  # in place, float32: a 24 MP photo holds few full-size arrays at once
+    np.square(diff, out=diff)
+    gain = np.sqrt(diff.reshape(height // 2, 2, width // 2, 2, 3).mean(axis=(1, 3, 4))) / 0.5
+    del diff
+    # per 2x2 block (h, w) in float64; the (6, h, w) arrays are built in place
+    gain = np.maximum(gain, 1e-4).astype(np.float64)
     need = SPARSE_LEVELS / gain
     margin = np.minimum(need, SPARSE_MAX_MARGIN)
-    cost = (gain * (size + np.maximum(size, margin))) ** 2
+    size = np.abs(cover_latent.astype(np.float64)).reshape(shape)
+    cost = np.maximum(size, margin)
+    cost += size
+    del size
+    cost *= gain
+    np.square(cost, out=cost)
     if TEXTURE_COSTS:
-        cost *= np.broadcast_to(texture_weight(cover_even), shape).reshape(-1)
-    cost[need > SPARSE_MAX_MARGIN] = WET_COST
-    return margin.astype(np.float32), cost
+        cost *= texture_weight(cover_even)
+    cost[:, need > SPARSE_MAX_MARGIN] = WET_COST
+    margin = np.broadcast_to(margin.astype(np.float32), shape).reshape(-1)
+    return margin, cost.reshape(-1)
 
 
 def texture_weight(cover_even: np.ndarray) -> np.ndarray:
