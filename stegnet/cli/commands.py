@@ -65,7 +65,7 @@ def hide(
     The secret is resized (aspect ratio kept) to fit the cover and centred on black;
     `stegnet reveal` gives back that canvas at the cover's size. With a key the secret's
     16x16 blocks are shuffled and inverted by the key before hiding: reveal without the
-    same key gives a scrambled mosaic (costs a few dB of revealed quality).
+    same key gives a scrambled mosaic (costs ~8 dB of revealed quality).
     """
     with errors():
         from stegnet import api, batch
