@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+from functools import lru_cache
 from pathlib import Path
 
 from stegnet.errors import UsageError
@@ -132,6 +133,7 @@ def resolve_device(name: str = "auto") -> str:
     return name
 
 
+@lru_cache(maxsize=1)
 def bfloat16_is_native() -> bool:
     """Whether this CPU computes bfloat16 convolutions natively (AVX512-BF16 or AMX), so
     that they are faster than float32 rather than emulated. Imports torch."""

@@ -88,8 +88,9 @@ def scramble(canvas: np.ndarray, key: bytes | np.random.Generator,
     """Key-seeded shuffle of the secret canvas (HxWx3 uint8), or its inverse.
 
     The canvas is cut into 16x16 blocks; blocks are permuted and half of them colour-
-    inverted (255 - x), so each block keeps natural image statistics (the network hides
-    it almost as well) while the picture as a whole is destroyed. The strips right and
+    inverted (255 - x): each block keeps natural image statistics while the picture as a
+    whole is destroyed (the seams between blocks still cost the shipped networks ~8 dB of
+    revealed quality; see the README's limits). The strips right and
     below the last whole block are inverted pixel by pixel. Without the key the revealed
     image is a mosaic of shuffled, inverted blocks.
     """
