@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -50,10 +51,14 @@ MANIFEST = "MANIFEST.tsv"
 _NAME_PACKAGE = re.compile(r"^[a-z]+\d+_([a-z0-9][a-z0-9.+-]*)_.")
 
 
+def _hash_rule(salt: str, package: str, modulus: int) -> bool:
+    """``sha256(salt + package) mod modulus == 0``, the digest read as an integer."""
+    return int(hashlib.sha256((salt + package).encode()).hexdigest(), 16) % modulus == 0
+
+
 def is_held_out_package(package: str) -> bool:
     """:data:`PACKAGE_RULE`: is the source package ``package`` on the held-out side?"""
-    digest = hashlib.sha256((PACKAGE_SALT + package).encode()).hexdigest()
-    return int(digest, 16) % PACKAGE_MODULUS == 0
+    return _hash_rule(PACKAGE_SALT, package, PACKAGE_MODULUS)
 
 
 def package_from_name(path: str | Path, known: set[str] | frozenset[str] = frozenset()) -> str:
@@ -119,8 +124,7 @@ SPLITS = ("every10", "package")
 
 def is_validation_package(package: str) -> bool:
     """:data:`VALIDATION_RULE`: is a train-side ``package`` kept for validation?"""
-    digest = hashlib.sha256((VALIDATION_SALT + package).encode()).hexdigest()
-    return int(digest, 16) % VALIDATION_MODULUS == 0
+    return _hash_rule(VALIDATION_SALT, package, VALIDATION_MODULUS)
 
 
 def training_split(folder: str | Path, split: str = "every10"
@@ -147,9 +151,7 @@ def training_split(folder: str | Path, split: str = "every10"
 def package_balanced_weights(paths: list[Path], packages: dict[Path, str]) -> np.ndarray:
     """Sampling weights (sum 1) ``1 / sqrt(photos of the package)`` per photo, so a package
     of n photos is drawn ``sqrt(n)`` times as often as a one-photo package, not ``n`` times."""
-    counts: dict[str, int] = {}
-    for path in paths:
-        counts[packages.get(path, "")] = counts.get(packages.get(path, ""), 0) + 1
+    counts = Counter(packages.get(p, "") for p in paths)
     weights = np.array([counts[packages.get(p, "")] ** -0.5 for p in paths])
     return weights / weights.sum()
 
