@@ -115,7 +115,7 @@ def split_even(cover: np.ndarray) -> tuple[np.ndarray, int, int]:
 
 def refine(make_stego: Callable[[], np.ndarray],
            check: Callable[[np.ndarray], tuple[int, np.ndarray]],
-           push: Callable[[np.ndarray], None], payload: bytes, key: bytes | None,
+           push: Callable[[np.ndarray], bool | None], payload: bytes, key: bytes | None,
            model: LoadedModel, rounds: int, progress, min_rounds: int
            ) -> tuple[int, np.ndarray, bool]:
     """The embedder's refinement loop: -> (frame errors, 8-bit stego, decodable).
@@ -125,8 +125,8 @@ def refine(make_stego: Callable[[], np.ndarray],
     number of frame bits read wrong and what ``push`` needs to correct the next stego
     (:func:`sign_check`: which frame latents read wrong). Stops as soon as the payload
     decodes WITHOUT the reliability hints extraction will have (a safety margin), after at
-    least ``min_rounds`` rounds; otherwise the round with the fewest errors is kept and
-    checked once more with the hints.
+    least ``min_rounds`` rounds, or when ``push`` returns True (it gives up); otherwise the
+    round with the fewest errors is kept and checked once more with the hints.
     """
     best: tuple[int, np.ndarray, np.ndarray] | None = None
     for round_index in range(rounds + 1):
@@ -140,8 +140,8 @@ def refine(make_stego: Callable[[], np.ndarray],
         if round_index >= min_rounds and (
                 errors == 0 or decodes(latent, payload, key, reliable=False)):
             return errors, stego_even, True
-        if round_index < rounds:
-            push(found)
+        if round_index < rounds and push(found):
+            break
     assert best is not None
     return best[0], best[1], decodes(best[2], payload, key, reliable=True)
 

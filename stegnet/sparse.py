@@ -116,21 +116,30 @@ def refine_syndrome(frame: stc.Frame, make_stego: Callable[[np.ndarray], np.ndar
     points the wanted way (it did not survive rounding), its magnitude grows (to its
     margin, then by half a margin per round) and it gets dearer; after
     :data:`SPARSE_RESIST` such rounds it is wet. Otherwise it goes back to the cover's value
-    if that is the wanted sign, else across zero with its margin.
+    if that is the wanted sign, else across zero with its margin. Gives up early when a
+    re-plan did not lower the fewest wrong syndrome bits seen before it (on covers where
+    flips keep tipping their neighbours, more rounds only cost time).
     """
     latent_in = cover_latent.copy()
     resisted = np.zeros(cover_latent.size, np.int32)
     positions = frame.positions
     scaled = 0.1 * np.minimum(costs / max(float(np.median(costs)), 1e-12), 10.0)
     plan = {"want": frame.solve((cover_latent > 0).astype(np.uint8), costs), "wrong": []}
+    syndrome_errors: list[int] = []
+    fewest_at_plan = [float("inf")]  # fewest wrong syndrome bits when the last plan was made
 
     def check(latent: np.ndarray) -> tuple[int, np.ndarray]:
         read = (latent > 0).astype(np.uint8)
         plan["wrong"].append(int((read[positions] != plan["want"]).sum()))
-        return frame.errors(read), read
+        syndrome_errors.append(frame.errors(read))
+        return syndrome_errors[-1], read
 
-    def push(read: np.ndarray) -> None:
+    def push(read: np.ndarray) -> bool:
         if stalled(plan["wrong"]):
+            fewest = min(syndrome_errors, default=float("inf"))
+            if fewest < float("inf") and fewest >= fewest_at_plan[0]:
+                return True  # the last re-plan did not help: give up
+            fewest_at_plan[0] = fewest
             # Re-plans: fewest changes first (each may fail or tip a neighbour), the
             # cheapest among equals; undoing a change made, or a latent that resisted,
             # costs more.
@@ -147,6 +156,7 @@ def refine_syndrome(frame: stc.Frame, make_stego: Callable[[np.ndarray], np.ndar
             stuck, sign * grow(size, need),
             np.where(back, cover_latent[where], sign * np.maximum(size, need)))
         resisted[where[stuck]] += 1
+        return False
 
     push((cover_latent > 0).astype(np.uint8))  # the first plan's flips
     return refine(lambda: make_stego(latent_in), check, push, payload, key, model, rounds,
