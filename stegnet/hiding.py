@@ -61,56 +61,92 @@ def fit_secret(secret: np.ndarray, height: int, width: int) -> np.ndarray:
     return canvas
 
 
-KEY_BLOCK = 16  # side of the secret blocks that a key shuffles
+KEY_BLOCK = 32  # side of the secret tiles that a key shuffles
 
 
 def _key_rng(key: bytes) -> np.random.Generator:
     """A generator seeded from the key by scrypt (memory-hard, fixed application salt)."""
     import hashlib
 
-    seed = hashlib.scrypt(key, salt=b"stegnet-hide-key-v1", n=2**14, r=8, p=1, dklen=32)
+    seed = hashlib.scrypt(key, salt=b"stegnet-hide-key-v2", n=2**14, r=8, p=1, dklen=32)
     return np.random.Generator(np.random.PCG64(int.from_bytes(seed, "big")))
 
 
-def _key_plan(height: int, width: int, key: bytes | np.random.Generator):
-    """Block permutation, per-block inversion and per-pixel border inversion for a key (or
-    straight from a generator: training draws random keyings this way, without scrypt)."""
-    rng = key if isinstance(key, np.random.Generator) else _key_rng(key)
-    rows, cols = height // KEY_BLOCK, width // KEY_BLOCK
-    permutation = rng.permutation(rows * cols)
-    invert_blocks = rng.random(rows * cols) < 0.5
-    invert_pixels = rng.random((height, width, 1)) < 0.5
-    return rows, cols, permutation, invert_blocks, invert_pixels
+def _orient(tiles: np.ndarray, codes: np.ndarray, reverse: bool) -> np.ndarray:
+    """Tile ``i`` of ``tiles`` (N, a, b, 3) flipped and transposed by ``codes[i]`` in 0..7
+    (bit 0: upside down, bit 1: mirrored, bit 2: transposed; square tiles only), or back."""
+    out = tiles.copy()
+    for code in np.unique(codes):
+        group = tiles[codes == code]
+        if reverse and code & 4:
+            group = group.transpose(0, 2, 1, 3)
+        if code & 1:
+            group = group[:, ::-1]
+        if code & 2:
+            group = group[:, :, ::-1]
+        if not reverse and code & 4:
+            group = group.transpose(0, 2, 1, 3)
+        out[codes == code] = group
+    return out
+
+
+def _shuffle(tiles: np.ndarray, rng: np.random.Generator, reverse: bool) -> np.ndarray:
+    """Key-drawn permutation and orientation of ``tiles`` (N, a, b, 3), or its inverse."""
+    count, side_a, side_b = tiles.shape[:3]
+    permutation = rng.permutation(count)
+    codes = rng.integers(0, 8 if side_a == side_b else 4, count)
+    if not reverse:
+        return _orient(tiles[permutation], codes, reverse=False)
+    restored = np.empty_like(tiles)
+    restored[permutation] = _orient(tiles, codes, reverse=True)
+    return restored
+
+
+def _tiles(region: np.ndarray, tile_h: int, tile_w: int) -> np.ndarray:
+    """``region`` (H, W, 3), H and W multiples of the tile, as (N, tile_h, tile_w, 3)."""
+    rows, cols = region.shape[0] // tile_h, region.shape[1] // tile_w
+    return (region.reshape(rows, tile_h, cols, tile_w, 3).transpose(0, 2, 1, 3, 4)
+            .reshape(rows * cols, tile_h, tile_w, 3))
+
+
+def _untiles(tiles: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """Inverse of :func:`_tiles`: (rows * cols, h, w, 3) back to (rows * h, cols * w, 3)."""
+    tile_h, tile_w = tiles.shape[1:3]
+    return (tiles.reshape(rows, cols, tile_h, tile_w, 3).transpose(0, 2, 1, 3, 4)
+            .reshape(rows * tile_h, cols * tile_w, 3))
 
 
 def scramble(canvas: np.ndarray, key: bytes | np.random.Generator,
              reverse: bool = False) -> np.ndarray:
     """Key-seeded shuffle of the secret canvas (HxWx3 uint8), or its inverse.
 
-    The canvas is cut into 16x16 blocks; blocks are permuted and half of them colour-
-    inverted (255 - x): each block keeps natural image statistics while the picture as a
-    whole is destroyed (the seams between blocks still cost the shipped networks ~8 dB of
-    revealed quality; see the README's limits). The strips right and
-    below the last whole block are inverted pixel by pixel. Without the key the revealed
-    image is a mosaic of shuffled, inverted blocks.
+    The canvas is cut into 32x32 tiles, which are permuted and each flipped, rotated or
+    transposed (one of 8 orientations): every tile keeps natural image statistics, so the
+    network carries the shuffled canvas almost as well as a photo, while the picture as a
+    whole becomes a puzzle of tiles. The strips right of and below the last whole tile are
+    cut into 32-long pieces, shuffled and flipped among themselves; the corner is turned
+    by 180 degrees. ``key``: the user's key (stretched by scrypt), or a generator (training
+    draws random keyings this way). This is scrambling, not encryption: without the key
+    the revealed image is a mosaic of tiles, each recognisable on its own.
     """
     height, width = canvas.shape[:2]
-    rows, cols, permutation, invert_blocks, invert_pixels = _key_plan(height, width, key)
+    rng = key if isinstance(key, np.random.Generator) else _key_rng(key)
     block = KEY_BLOCK
-    out = np.where(invert_pixels, 255 - canvas, canvas)  # borders (inner part replaced below)
-    inner = canvas[: rows * block, : cols * block]
-    blocks = inner.reshape(rows, block, cols, block, 3).transpose(0, 2, 1, 3, 4)
-    blocks = blocks.reshape(rows * cols, block, block, 3)
-    if reverse:
-        blocks = np.where(invert_blocks[:, None, None, None], 255 - blocks, blocks)
-        restored = np.empty_like(blocks)
-        restored[permutation] = blocks
-        blocks = restored
-    else:
-        blocks = blocks[permutation]
-        blocks = np.where(invert_blocks[:, None, None, None], 255 - blocks, blocks)
-    blocks = blocks.reshape(rows, cols, block, block, 3).transpose(0, 2, 1, 3, 4)
-    out[: rows * block, : cols * block] = blocks.reshape(rows * block, cols * block, 3)
+    rows, cols = height // block, width // block
+    inner_h, inner_w = rows * block, cols * block
+    out = canvas.copy()
+    if rows and cols:
+        tiles = _shuffle(_tiles(canvas[:inner_h, :inner_w], block, block), rng, reverse)
+        out[:inner_h, :inner_w] = _untiles(tiles, rows, cols)
+    if height > inner_h and cols:  # bottom strip: (height - inner_h) x 32 pieces
+        strip = canvas[inner_h:, :inner_w]
+        tiles = _shuffle(_tiles(strip, height - inner_h, block), rng, reverse)
+        out[inner_h:, :inner_w] = _untiles(tiles, 1, cols)
+    if width > inner_w and rows:  # right strip: 32 x (width - inner_w) pieces
+        strip = canvas[:inner_h, inner_w:]
+        tiles = _shuffle(_tiles(strip, block, width - inner_w), rng, reverse)
+        out[:inner_h, inner_w:] = _untiles(tiles, rows, 1)
+    out[inner_h:, inner_w:] = canvas[inner_h:, inner_w:][::-1, ::-1]
     return out
 
 

@@ -44,7 +44,7 @@ def training_curves(out: Path, results: Path = RESULTS) -> None:
     from stegnet.zoo import list_models
 
     models = {m.name: m for m in list_models()}
-    fig, (ax_hide, ax_bits) = plt.subplots(1, 2, figsize=(13, 5))
+    fig, (ax_hide, ax_bits) = plt.subplots(1, 2, figsize=(15, 8))
     twin = ax_bits.twinx()
     for name, log in _logs(results).items():
         model = models.get(name)
@@ -57,14 +57,21 @@ def training_curves(out: Path, results: Path = RESULTS) -> None:
                                  "cover/stego")
             ax_hide.plot(steps, [r["val_secret_psnr"] for r in log], "--",
                          color=line.get_color(), label=f"{label}: secret/revealed")
+            keyed = [r for r in log if "val_keyed_secret_psnr" in r]
+            if keyed:
+                ax_hide.plot([r["step"] for r in keyed],
+                             [r["val_keyed_secret_psnr"] for r in keyed], ":", lw=1.5,
+                             color=line.get_color(), label=f"{name}: keyed secret/revealed")
             final = model.metrics.get("secret_psnr_mean")
             if final is not None:
                 ax_hide.plot([steps[-1]], [final], "*", ms=11, color=line.get_color(),
                              label=f"{name}: revealed in the table ({final} dB, 512 px)")
             config = model.card.get("training", {}).get("config", {})
+            keyed_note = (f", and the same {config.get('keyed_allowance', 2.0):g} dB lower "
+                          "for keyed pairs" if config.get("keyed_share", 0) > 0 else "")
             ax_hide.plot([], [], " ", label=f"{name}: best checkpoint maximises min(stego - "
                          f"{config.get('target_stego', 38.0):g}, revealed - "
-                         f"{config.get('target_secret', 32.0):g})")
+                         f"{config.get('target_secret', 32.0):g}){keyed_note}")
         elif task == "bits":
             ax_bits.plot(steps, [100 * r["val_ber"] for r in log], label=f"{name}: raw BER %")
             twin.plot(steps, [r["val_psnr"] for r in log], "--", color="tab:red",
@@ -76,7 +83,7 @@ def training_curves(out: Path, results: Path = RESULTS) -> None:
                 twin.set_ylim(top=final + 2)
     ax_hide.set(xlabel="training step", ylabel="PSNR after 8-bit rounding (dB)",
                 title="hide: validation, 8 pairs of 256 px crops (each model's validation photos)")
-    ax_hide.legend(fontsize=7, loc="lower right")
+    ax_hide.legend(fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
     ax_bits.set(xlabel="training step", ylabel="raw bit error rate (%)",
                 title="embed-bits: validation (fresh latents at T=1, no refinement)")
     twin.set_ylabel("cover/stego PSNR (dB)")

@@ -138,3 +138,26 @@ def test_bfloat16_working_precision_costs_next_to_nothing() -> None:
     assert not np.array_equal(result["float32"][0], result["bfloat16"][0])  # it did change
     assert abs(result["float32"][1] - result["bfloat16"][1]) < 0.2
     assert abs(result["float32"][2] - result["bfloat16"][2]) < 0.2
+
+
+def test_scramble_moves_whole_tiles_turned_but_intact() -> None:
+    """Every 32x32 tile of the scrambled canvas is a tile of the original, flipped, turned
+    or transposed: the content the network must carry keeps natural image statistics."""
+    block = hiding.KEY_BLOCK
+    canvas = synthetic_photo(3 * block, 4 * block, 5)
+    scrambled = hiding.scramble(canvas, b"key")
+    tiles = [canvas[r:r + block, c:c + block] for r in range(0, 3 * block, block)
+             for c in range(0, 4 * block, block)]
+    orientations = [
+        lambda t, k=k, f=f: np.rot90(t[:, ::-1] if f else t, k) for k in range(4) for f in (0, 1)
+    ]
+    used = set()
+    for r in range(0, 3 * block, block):
+        for c in range(0, 4 * block, block):
+            piece = scrambled[r:r + block, c:c + block]
+            match = [i for i, tile in enumerate(tiles)
+                     if any(np.array_equal(turn(tile), piece) for turn in orientations)]
+            assert len(match) == 1
+            used.add(match[0])
+    assert len(used) == len(tiles)  # a permutation
+    assert not np.array_equal(scrambled, canvas)

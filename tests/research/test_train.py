@@ -248,3 +248,38 @@ def test_keyed_secrets_scramble_the_chosen_share_exactly() -> None:
     image = synthetic_photo(64, 48, 9)  # a generator's keying is undone by the same seed
     mixed = scramble(image, np.random.default_rng(5))
     assert np.array_equal(scramble(mixed, np.random.default_rng(5), reverse=True), image)
+
+
+def test_keyed_fine_tuning_starts_from_weights_and_validates_keyed_pairs(tmp_path: Path
+                                                                         ) -> None:
+    import torch
+
+    data = _photos(tmp_path / "photos")
+    model_cfg = {"blocks": 1, "hidden": 4, "depth": 2, "clamp": 2.0}
+    first = train_hide.train(train_hide.HideTrainConfig(
+        data=str(data), out=str(tmp_path / "first"), steps=1, batch=2, crop=16, val_every=1,
+        val_pairs=1, val_size=32, threads=1, model=model_cfg))
+    init = first / "best.safetensors"
+    cfg = train_hide.HideTrainConfig(
+        data=str(data), out=str(tmp_path / "keyed"), steps=1, batch=2, crop=64, lr=0.0,
+        val_every=1, val_pairs=1, val_size=64, threads=1, keyed_share=1.0, seam_weight=4.0,
+        init=str(init), model=model_cfg)
+    run = train_hide.train(cfg)  # lr 0: the weights stay those it started from
+    start, _, _ = read_weights(init)
+    tuned, _, _ = read_weights(run / "best.safetensors")
+    assert all(torch.equal(start[name], tuned[name]) for name in start)
+    record = json.loads((run / "log.jsonl").read_text().splitlines()[0])
+    assert {"val_keyed_stego_psnr", "val_keyed_secret_psnr"} <= set(record)
+
+
+def test_seam_weights_mark_tile_boundaries_of_keyed_secrets_only() -> None:
+    import numpy as np
+
+    from stegnet.hiding import KEY_BLOCK
+
+    weights = train_hide.seam_weights(np.array([True, False]), 2 * KEY_BLOCK, 2 * KEY_BLOCK, 4.0)
+    assert weights.shape == (2, 1, 2 * KEY_BLOCK, 2 * KEY_BLOCK)
+    assert bool((weights[1] == 1).all())
+    middle = KEY_BLOCK + KEY_BLOCK // 2  # a row inside the second tile row
+    assert weights[0, 0, middle, KEY_BLOCK - 1] == 4 and weights[0, 0, middle, KEY_BLOCK] == 4
+    assert weights[0, 0, middle, KEY_BLOCK + 2] == 1 and weights[0, 0, KEY_BLOCK, 5] == 4
