@@ -82,8 +82,6 @@ DEFAULT_TEMPERATURE = 0.6  # scale of the latent magnitudes (see the module docs
 MODES = ("auto", "sparse", "full")
 SPARSE_MAX_FRACTION = 0.25  # auto mode: sparse when the frame takes at most this share
 SPARSE_NSYM = (64, 128, 192)  # error correction tried by sparse embedding, weakest first
-SPARSE_HOPELESS_BER = 0.06  # a sparse try that ends above this raw bit error rate skips the
-# stronger sparse strengths (192 parity bytes per 255 fix at most ~5% scattered bit errors)
 
 
 def ecc_nsym(model: LoadedModel) -> int:
@@ -158,17 +156,16 @@ def embed(
     prepared = sparse.prepare(cover, model) if plans[0][0] == "sparse" else None
     for how, temp in plans:
         for nsym in sparse_fitting if how == "sparse" else fitting:
-            if how == "sparse":
-                report = sparse.embed_sparse(cover, payload, key, model, nsym,
-                                             sparse.SPARSE_ROUNDS, progress, prepared)
-                if report.decodable:
-                    return report
-                if report.raw_ber > SPARSE_HOPELESS_BER:
-                    break  # more parity cannot make up for it: on to full re-synthesis
-                continue
             # Full-mode magnitudes are random: a borderline cover may pass on another attempt.
-            for _attempt in range(ATTEMPTS):
-                report = _embed_full(cover, payload, key, model, nsym, rounds, progress, temp)
+            # (A sparse try that fails with 64 parity bytes often passes with 128 or 192:
+            # its raw error rate does not predict that, so every strength is tried.)
+            for _attempt in range(ATTEMPTS if how == "full" else 1):
+                if how == "sparse":
+                    report = sparse.embed_sparse(cover, payload, key, model, nsym,
+                                                 sparse.SPARSE_ROUNDS, progress, prepared)
+                else:
+                    report = _embed_full(cover, payload, key, model, nsym, rounds,
+                                         progress, temp)
                 if report.decodable:
                     return report
     assert report is not None

@@ -86,28 +86,3 @@ def test_refinement_gives_up_when_a_replan_does_not_help(flow) -> None:
     assert not decodable and errors > 0
     assert 4 <= len(stegos) < 12  # two stalls of a few rounds each, not 31 rounds
 
-
-def test_a_hopeless_sparse_try_skips_the_stronger_sparse_strengths(flow, monkeypatch) -> None:
-    """A sparse try that ends far above what any parity can fix goes straight to full
-    re-synthesis instead of trying 128 and 192 parity bytes."""
-    cover = synthetic_photo(128, 128, 3)
-    tried = []
-
-    def hopeless(cover_, payload, key, model, nsym, rounds, progress, prepared):
-        tried.append(nsym)
-        return sparse.EmbedReport(stego=cover_.copy(), channel_bits=1000, raw_bit_errors=200,
-                                  nsym=nsym, decodable=False, temperature=0.0, mode="sparse")
-
-    monkeypatch.setattr(sparse, "embed_sparse", hopeless)
-    report = bits.embed(cover, b"note", None, flow)
-    assert tried == [bits.SPARSE_NSYM[0]] and report.mode == "full" and report.decodable
-    tried.clear()
-
-    def close(*args):
-        report = hopeless(*args)
-        report.raw_bit_errors = 20  # 2%: stronger parity may fix it
-        return report
-
-    monkeypatch.setattr(sparse, "embed_sparse", close)
-    assert bits.embed(cover, b"note", None, flow).mode == "full"
-    assert tried == list(bits.SPARSE_NSYM)

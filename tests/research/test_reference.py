@@ -28,6 +28,11 @@ def test_comparison_reports_both_times():
     assert result["stegnet_hide_reveal_s"] > 0 and result["hinet16_hide_reveal_s"] > 0
     ratio = result["hinet16_hide_reveal_s"] / result["stegnet_hide_reveal_s"]
     assert abs(result["speedup"] - ratio) < 0.05 * ratio
+    fastest = result["hinet16_fastest_hide_reveal_s"]
+    assert fastest <= result["hinet16_hide_reveal_float32_channels_last_s"]
+    assert fastest <= result["hinet16_hide_reveal_s"]
+    assert abs(result["speedup_vs_fastest_reference"] - fastest / result[
+        "stegnet_hide_reveal_s"]) < 0.05 * result["speedup_vs_fastest_reference"]
     assert result["hinet16_parameters"] > 10 * result["stegnet_parameters"]
 
 
