@@ -6,7 +6,7 @@ Pairs: every 6th photo of the held-out packages of the training folder
 to 512x512, 24 at most; secret i is cover i+1. Each keying is random (a seeded generator
 per pair, as training draws them). Every stego goes through an 8-bit PNG round trip.
 ``seam_ratio``: mean squared error on the rows and columns each side of every tile
-boundary (:data:`stegnet.hiding.KEY_BLOCK`) over that on all other pixels; about 1 when
+boundary (:func:`stegnet.hiding.key_seams`) over that on all other pixels; about 1 when
 the key leaves no grid.
 
 Run from the repository root (about a minute per model on 2 CPU threads)::
@@ -25,13 +25,6 @@ from pathlib import Path
 import numpy as np
 
 
-def seam_mask(height: int, width: int, block: int) -> np.ndarray:
-    """(height, width) bool: the rows and columns each side of every tile boundary."""
-    rows = np.isin(np.arange(height) % block, (0, block - 1))
-    cols = np.isin(np.arange(width) % block, (0, block - 1))
-    return rows[:, None] | cols[None, :]
-
-
 def measure(model_name: str, data: str, pairs: int) -> dict:
     from stegnet import hiding
     from stegnet.imageio import decode_png_roundtrip
@@ -41,7 +34,7 @@ def measure(model_name: str, data: str, pairs: int) -> dict:
 
     model = load("hide", model_name, "cpu")
     samples = held_out_samples(data, 512, odd=False, split="package")[::6][:pairs]
-    mask = seam_mask(512, 512, hiding.KEY_BLOCK)
+    mask = hiding.key_seams(512, 512)
     rows = []
     for index, cover in enumerate(samples):
         secret = samples[(index + 1) % len(samples)].image

@@ -72,12 +72,21 @@ def _key_rng(key: bytes) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(int.from_bytes(seed, "big")))
 
 
+def key_seams(height: int, width: int) -> np.ndarray:
+    """(height, width) bool: the rows and columns each side of every tile boundary of
+    :func:`scramble`, where shuffled tiles meet (what a keyed reveal gets most wrong)."""
+    rows = np.isin(np.arange(height) % KEY_BLOCK, (0, KEY_BLOCK - 1))
+    cols = np.isin(np.arange(width) % KEY_BLOCK, (0, KEY_BLOCK - 1))
+    return rows[:, None] | cols[None, :]
+
+
 def _orient(tiles: np.ndarray, codes: np.ndarray, reverse: bool) -> np.ndarray:
     """Tile ``i`` of ``tiles`` (N, a, b, 3) flipped and transposed by ``codes[i]`` in 0..7
     (bit 0: upside down, bit 1: mirrored, bit 2: transposed; square tiles only), or back."""
     out = tiles.copy()
     for code in np.unique(codes):
-        group = tiles[codes == code]
+        chosen = codes == code
+        group = tiles[chosen]
         if reverse and code & 4:
             group = group.transpose(0, 2, 1, 3)
         if code & 1:
@@ -86,7 +95,7 @@ def _orient(tiles: np.ndarray, codes: np.ndarray, reverse: bool) -> np.ndarray:
             group = group[:, :, ::-1]
         if not reverse and code & 4:
             group = group.transpose(0, 2, 1, 3)
-        out[codes == code] = group
+        out[chosen] = group
     return out
 
 

@@ -149,12 +149,11 @@ def keyed_batch(secrets: torch.Tensor, share: float, rng: np.random.Generator
 
 def seam_weights(keyed: np.ndarray, height: int, width: int, weight: float) -> torch.Tensor:
     """(B, 1, height, width) recovery weights: ``weight`` on the rows and columns each side
-    of every tile boundary (:data:`stegnet.hiding.KEY_BLOCK`) of the keyed secrets, where
-    the shuffled tiles meet; 1 elsewhere and on unkeyed secrets."""
-    from stegnet.hiding import KEY_BLOCK
+    of every tile boundary (:func:`stegnet.hiding.key_seams`) of the keyed secrets; 1
+    elsewhere and on unkeyed secrets."""
+    from stegnet.hiding import key_seams
 
-    on_seam = lambda n: torch.from_numpy(np.isin(np.arange(n) % KEY_BLOCK, (0, KEY_BLOCK - 1)))  # noqa: E731
-    seam = on_seam(height)[:, None] | on_seam(width)[None, :]
+    seam = torch.from_numpy(key_seams(height, width))
     weights = torch.ones(len(keyed), 1, height, width)
     weights[torch.from_numpy(keyed)] = 1 + (weight - 1) * seam.float()
     return weights
@@ -177,7 +176,6 @@ def train(cfg: HideTrainConfig, minutes: float | None = None, progress=None) -> 
         from stegnet.zoo import load_weights
 
         model.load_state_dict(load_weights(cfg.init, "hide").state_dict())
-    keyed_val_secrets = keyed_secrets(val_secrets, 1.0, np.random.default_rng(cfg.seed + 2))
 
     key_rng = np.random.default_rng(cfg.seed + 1)
 
@@ -194,9 +192,12 @@ def train(cfg: HideTrainConfig, minutes: float | None = None, progress=None) -> 
         )
         return parts
 
+    keyed_val_secrets = (keyed_secrets(val_secrets, 1.0, np.random.default_rng(cfg.seed + 2))
+                         if cfg.keyed_share > 0 else None)
+
     def validate_all() -> dict:
         metrics = validate(model, val_covers, val_secrets)
-        if cfg.keyed_share > 0:
+        if keyed_val_secrets is not None:
             keyed = validate(model, val_covers, keyed_val_secrets)
             metrics.update({f"keyed_{name}": value for name, value in keyed.items()})
         return metrics

@@ -85,4 +85,3 @@ def test_refinement_gives_up_when_a_replan_does_not_help(flow) -> None:
         frame, make_stego, cover_latent, margin, costs, payload, None, flow, 30, None)
     assert not decodable and errors > 0
     assert 4 <= len(stegos) < 12  # two stalls of a few rounds each, not 31 rounds
-
