@@ -124,9 +124,9 @@ def refine_syndrome(frame: stc.Frame, make_stego: Callable[[np.ndarray], np.ndar
     resisted = np.zeros(cover_latent.size, np.int32)
     positions = frame.positions
     scaled = 0.1 * np.minimum(costs / max(float(np.median(costs)), 1e-12), 10.0)
-    plan = {"want": frame.solve((cover_latent > 0).astype(np.uint8), costs), "wrong": []}
+    plan = {"want": frame.solve((cover_latent > 0).astype(np.uint8), costs), "wrong": [],
+            "fewest": float("inf")}  # fewest wrong syndrome bits when the last plan was made
     syndrome_errors: list[int] = []
-    fewest_at_plan = [float("inf")]  # fewest wrong syndrome bits when the last plan was made
 
     def check(latent: np.ndarray) -> tuple[int, np.ndarray]:
         read = (latent > 0).astype(np.uint8)
@@ -136,10 +136,10 @@ def refine_syndrome(frame: stc.Frame, make_stego: Callable[[np.ndarray], np.ndar
 
     def push(read: np.ndarray) -> bool:
         if stalled(plan["wrong"]):
-            fewest = min(syndrome_errors, default=float("inf"))
-            if fewest < float("inf") and fewest >= fewest_at_plan[0]:
-                return True  # the last re-plan did not help: give up
-            fewest_at_plan[0] = fewest
+            if syndrome_errors:
+                if min(syndrome_errors) >= plan["fewest"]:
+                    return True  # the last re-plan did not help: give up
+                plan["fewest"] = min(syndrome_errors)
             # Re-plans: fewest changes first (each may fail or tip a neighbour), the
             # cheapest among equals; undoing a change made, or a latent that resisted,
             # costs more.

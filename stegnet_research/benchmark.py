@@ -147,8 +147,8 @@ def reference_comparison(size: int = 512, repeats: int = 3, device: str = "auto"
     ``torch.autocast``. ``speedup`` compares ours at its default precision with HiNet-16
     in float32 (its published form); ``speedup_same_precision`` compares both at ours;
     ``speedup_vs_fastest_reference`` compares ours with the fastest HiNet-16 of every
-    precision timed, each with contiguous and with channels-last weights (what
-    :func:`stegnet.zoo.load` gives ours on the CPU).
+    precision timed, on the CPU each with contiguous and with channels-last weights (what
+    :func:`stegnet.zoo.load` gives ours there).
     """
     import contextlib
     import statistics
@@ -198,9 +198,10 @@ def reference_comparison(size: int = 512, repeats: int = 3, device: str = "auto"
     precisions = ["float32"] + (["bfloat16"] if default == "bfloat16" else [])
     ours_s = {p: median_time(ours(p)) for p in precisions}
     theirs_s = {p: median_time(theirs(p)) for p in precisions}
-    if dev == "cpu":
+    theirs_nhwc_s: dict[str, float] = {}
+    if dev == "cpu":  # what zoo.load gives ours there
         reference.to(memory_format=torch.channels_last)
-    theirs_nhwc_s = {p: median_time(theirs(p)) for p in precisions}
+        theirs_nhwc_s = {p: median_time(theirs(p)) for p in precisions}
     fastest = min([*theirs_s.values(), *theirs_nhwc_s.values()])
     result = {"size": f"{size}x{size}", "device": dev, "threads": torch.get_num_threads(),
               "repeats": repeats, "model": net.name, "precision": default,
@@ -215,5 +216,6 @@ def reference_comparison(size: int = 512, repeats: int = 3, device: str = "auto"
     for p in precisions:
         result[f"stegnet_hide_reveal_{p}_s"] = round(ours_s[p], 3)
         result[f"hinet16_hide_reveal_{p}_s"] = round(theirs_s[p], 3)
-        result[f"hinet16_hide_reveal_{p}_channels_last_s"] = round(theirs_nhwc_s[p], 3)
+        if p in theirs_nhwc_s:
+            result[f"hinet16_hide_reveal_{p}_channels_last_s"] = round(theirs_nhwc_s[p], 3)
     return result
