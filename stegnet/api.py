@@ -149,12 +149,17 @@ class Embedded:
     extra: dict = field(default_factory=dict)
 
 
-def too_small_message(width: int, height: int, keyed: bool, nsym: int) -> str:
-    """Why an image carries no payload at all, with the smallest square that does."""
-    from stegnet import bits
+def too_small_message(width: int, height: int, keyed: bool, nsym: int | None) -> str:
+    """Why an image carries no payload at all, with the smallest square that does
+    (``nsym``: the colour flow's error correction; None for the adaptive channel)."""
+    from stegnet import adaptive, bits
 
-    side = next((s for s in range(bits.MIN_COVER_SIDE, 8193)
-                 if bits.capacity(s, s, keyed, nsym) > 0), None)
+    def carries(side: int) -> bool:
+        if nsym is None:
+            return adaptive.capacity(side, side, keyed) > 0
+        return bits.capacity(side, side, keyed, nsym) > 0
+
+    side = next((s for s in range(bits.MIN_COVER_SIDE, 8193) if carries(s)), None)
     need = f"; it needs about {side}x{side} pixels or more" if side else ""
     return (f"this image ({width}x{height}) is too small to carry any payload"
             f"{' with a key' if keyed else ''}{need}")
@@ -166,10 +171,11 @@ def embed(cover: ImageLike, payload: bytes, *, key: KeyLike = None, model: Any =
           robust: bool = False) -> Embedded:
     """Hide ``payload`` bytes in the colour of ``cover`` (bit-exact after an 8-bit PNG).
 
-    ``mode``: ``auto`` (cover-preserving ``sparse`` for small payloads, ``full``
-    re-synthesis for large ones), ``sparse`` or ``full`` (see :mod:`stegnet.bits`).
-    Grey-scale covers are refused unless ``allow_grey``. Raises PayloadTooLarge if the
-    payload does not fit.
+    ``mode``: ``auto`` (default) = ``adaptive``: +-1 changes at the cheapest pixel samples
+    (:mod:`stegnet.adaptive`; ``model`` and ``temperature`` do not apply); the colour
+    flow's ``flow`` (cover-preserving ``sparse`` for small payloads, ``full`` re-synthesis
+    for large ones), ``sparse`` or ``full`` (see :mod:`stegnet.bits`). Grey-scale covers
+    are refused unless ``allow_grey``. Raises PayloadTooLarge if the payload does not fit.
 
     ``robust``: use the robust channel instead (:mod:`stegnet.robust`; ``model`` then
     names a robust model): a few hundred bytes in the luminance of any photo that survive
@@ -189,8 +195,24 @@ def embed(cover: ImageLike, payload: bytes, *, key: KeyLike = None, model: Any =
     if not allow_grey and is_grey(cover_img):
         raise InputError(f"{prefix}{GREY_COVER_MESSAGE}")
     key_bytes = as_key(key)
-    flow = load_model("bits", model, device)
     height, width = cover_img.shape[:2]
+    if mode not in bits.FLOW_MODES:
+        from stegnet import adaptive
+        from stegnet.zoo import LoadedModel, get_model_info
+
+        if model is not None and not isinstance(model, LoadedModel):
+            get_model_info("bits", model)  # ignored by this mode, but a bad name is an error
+        cap = adaptive.capacity(height, width, key_bytes is not None)
+        if cap <= 0:
+            raise PayloadTooLarge(prefix + too_small_message(width, height,
+                                                             key_bytes is not None, None))
+        try:
+            report = bits.embed(cover_img, payload, key_bytes, mode=mode)
+        except PayloadTooLarge as error:
+            raise PayloadTooLarge(f"{prefix}{error}") from None
+        changed = float((report.stego != cover_img).any(axis=-1).mean())
+        return Embedded(report.stego, report, cap, changed)
+    flow = load_model("bits", model, device)
     nsym = bits.ecc_nsym(flow)
     cap = bits.capacity(height, width, key_bytes is not None, nsym)
     if cap <= 0:
@@ -221,7 +243,7 @@ class Extracted:
     """What :func:`extract_found` recovered, and from which channel and model."""
 
     payload: bytes
-    channel: str  # "robust" or "standard"
+    channel: str  # "robust", "adaptive" or "standard" (the colour flow's)
     model: str
 
 
@@ -230,11 +252,12 @@ def extract_found(stego: ImageLike, *, key: KeyLike = None, model: Any = None,
     """Like :func:`extract`, also saying which channel held the payload.
 
     ``robust``: True reads only the robust channel (``model`` names a robust model),
-    False only the standard one, None (default) the robust channel first (fast) and then
-    the standard one (``model`` names a standard model). A frame that the robust channel
-    found but could not repair is reported if the standard channel finds nothing either.
+    False only the standard ones, None (default) the robust channel first (fast) and then
+    the standard ones: adaptive (no network), then the colour flow's (``model`` names a
+    standard model). A frame that a channel found but could not repair is reported if the
+    others find nothing either.
     """
-    from stegnet import bits
+    from stegnet import adaptive, bits
     from stegnet import robust as robust_channel
     from stegnet.errors import PayloadError, PayloadNotFound
 
@@ -251,14 +274,18 @@ def extract_found(stego: ImageLike, *, key: KeyLike = None, model: Any = None,
             if robust:
                 raise
             robust_error = error
+    try:
+        return Extracted(adaptive.extract(stego_img, key_bytes), "adaptive", "hill-stc")
+    except PayloadError as error:
+        adaptive_error = error
     flow = load_model("bits", model, device)
     try:
-        return Extracted(bits.extract(stego_img, key_bytes, flow), "standard", flow.name)
-    except PayloadError:
-        if robust_error is not None and not isinstance(robust_error, PayloadNotFound) \
-                and key_bytes is None:
-            raise robust_error from None
-        raise
+        return Extracted(bits.extract_flow(stego_img, key_bytes, flow), "standard", flow.name)
+    except PayloadError as error:
+        worst = bits.more_telling(adaptive_error, error)
+        if robust_error is not None and isinstance(worst, PayloadNotFound):
+            worst = robust_error
+        raise worst from None
 
 
 def extract(stego: ImageLike, *, key: KeyLike = None, model: Any = None,
@@ -287,9 +314,11 @@ class Capacity:
 
 def capacity(cover: ImageLike, *, keyed: bool = False, model: Any = None,
              device: str = "auto", measured: bool = True,
-             temperature: float = 0.6, robust: bool = False) -> Capacity:
-    """Payload bytes ``cover`` carries reliably: measured by a trial embedding (default),
-    or the nominal size-only figure (``measured=False``). InputError if it carries none.
+             temperature: float = 0.6, robust: bool = False, mode: str = "auto") -> Capacity:
+    """Payload bytes ``cover`` carries reliably. ``mode`` as for :func:`embed`: the default
+    (adaptive) channel is exact, so its capacity depends only on the size; the colour
+    flow's modes measure it by a trial embedding (default), or give the nominal size-only
+    figure (``measured=False``). InputError if it carries none.
     ``robust``: the robust channel's capacity (the same for every photo it accepts)."""
     from stegnet import bits
     from stegnet.zoo import LoadedModel, get_model_info
@@ -302,12 +331,20 @@ def capacity(cover: ImageLike, *, keyed: bool = False, model: Any = None,
         cap = robust_channel.capacity(load_model("robust", model, device), keyed)
         return Capacity(cap, cap, width, height, keyed, False)
     bits.check_temperature(temperature)
+    bits.check_mode(mode)
     cover_img = _image(cover, bits.MIN_COVER_SIDE, "cover")
     height, width = cover_img.shape[:2]
+    label = f"{cover}: " if not isinstance(cover, np.ndarray) else ""
+    if mode not in bits.FLOW_MODES:
+        from stegnet import adaptive
+
+        cap = adaptive.capacity(height, width, keyed)
+        if cap <= 0:
+            raise InputError(label + too_small_message(width, height, keyed, None))
+        return Capacity(cap, cap, width, height, keyed, False)
     card = model.card if isinstance(model, LoadedModel) else get_model_info("bits", model).card
     nsym = int(card.get("ecc_nsym", bits.container.DEFAULT_NSYM))
     nominal = bits.capacity(height, width, keyed, nsym)
-    label = f"{cover}: " if not isinstance(cover, np.ndarray) else ""
     if nominal <= 0:
         raise InputError(label + too_small_message(width, height, keyed, nsym))
     if not measured:

@@ -7,7 +7,12 @@ Images are numpy arrays HxWx3 uint8. Pipeline (see :mod:`stegnet.models.cinn`)::
 
     stego --RGB->Lab--ColourFlow (forward)--> z_hat --sign--> bits --unpack--> payload
 
-Two ways to set z (``mode``):
+The default (``mode`` ``auto`` or ``adaptive``) does not use the flow at all: it is the
+cost-adaptive +-1 embedding in the pixel samples of :mod:`stegnet.adaptive`, far less
+detectable at every payload we measured (``results/detection-vs-payload``). The flow
+modes below stay as explicit choices (``flow`` = sparse for small frames, else full).
+
+Two ways to set z (flow ``mode``):
 
 * ``sparse`` (cover-preserving, the default for frames of at most
   :data:`SPARSE_MAX_FRACTION` of the channel, :mod:`stegnet.sparse`): z starts as the
@@ -56,8 +61,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from stegnet import sparse
-from stegnet.errors import StegnetError, UsageError
+from stegnet import adaptive, sparse
+from stegnet.errors import PayloadError, PayloadNotFound, StegnetError, UsageError
 from stegnet.imageio import require_min_side
 from stegnet.payload import container
 from stegnet.signchannel import (  # noqa: F401  (analyse, latent_shape: public API)
@@ -79,8 +84,9 @@ REFINE_ROUNDS = 6  # at most; embedding stops once the payload provably decodes
 MIN_ROUNDS = 1
 ATTEMPTS = 2  # fresh random magnitudes per error-correction strength before the next one
 DEFAULT_TEMPERATURE = 0.6  # scale of the latent magnitudes (see the module docstring)
-MODES = ("auto", "sparse", "full")
-SPARSE_MAX_FRACTION = 0.25  # auto mode: sparse when the frame takes at most this share
+MODES = ("auto", "adaptive", "flow", "sparse", "full")
+FLOW_MODES = ("flow", "sparse", "full")  # the modes that use the colour flow
+SPARSE_MAX_FRACTION = 0.25  # flow mode: sparse when the frame takes at most this share
 SPARSE_NSYM = (64, 128, 192)  # error correction tried by sparse embedding, weakest first
 
 
@@ -123,19 +129,27 @@ def embed(
 ) -> EmbedReport:
     """Embed ``payload`` in ``cover`` (HxWx3 uint8); returns the 8-bit stego and a report.
 
-    ``mode``: ``"sparse"`` changes only the latents the payload needs (cover-preserving,
-    see the module docstring), ``"full"`` re-synthesises all colour detail with magnitudes
-    at ``temperature``, ``"auto"`` (default) uses sparse when the frame takes at most
-    :data:`SPARSE_MAX_FRACTION` of the channel and falls back to full if sparse cannot make
-    the payload decode. Tries the error-correction strengths of :func:`nsym_ladder`, weakest
-    first, among those the payload fits in. Raises PayloadTooLarge if it fits none, and
-    StegnetError if the cover cannot carry it reliably even with the strongest that fits.
-    ``model``: a loaded colour flow (:func:`stegnet.zoo.load`), by default the shipped one
-    on the CPU; its card gives the error-correction ladder.
+    ``mode``: ``"auto"`` (default) or ``"adaptive"``: +-1 changes at the cheapest pixel
+    samples (:mod:`stegnet.adaptive`; ``model``, ``rounds`` and ``temperature`` do not
+    apply). The colour flow's modes: ``"sparse"`` changes only the latents the payload
+    needs (cover-preserving, see the module docstring), ``"full"`` re-synthesises all
+    colour detail with magnitudes at ``temperature``, ``"flow"`` uses sparse when the frame
+    takes at most :data:`SPARSE_MAX_FRACTION` of the channel and falls back to full if
+    sparse cannot make the payload decode. The flow modes try the error-correction
+    strengths of :func:`nsym_ladder`, weakest first, among those the payload fits in.
+    Raises PayloadTooLarge if it fits none, and StegnetError if the cover cannot carry it
+    reliably even with the strongest that fits. ``model``: a loaded colour flow
+    (:func:`stegnet.zoo.load`), by default the shipped one on the CPU; its card gives the
+    error-correction ladder.
     """
     require_min_side(cover, MIN_COVER_SIDE, "cover")
     check_temperature(temperature)
     check_mode(mode)
+    if mode not in FLOW_MODES:
+        report = adaptive.embed(cover, payload, key)
+        if not report.decodable:  # an exact channel: a bug, never a property of the cover
+            raise StegnetError("the adaptive stego did not decode; please report this")
+        return report
     height, width = cover.shape[:2]
     n_bits = channel_bits(height, width)
     keyed = key is not None
@@ -148,9 +162,9 @@ def embed(
                       if container.needed_bits(len(payload), keyed, n) <= n_bits]
     fraction = container.needed_bits(len(payload), keyed, SPARSE_NSYM[0]) / n_bits
     plans: list[tuple[str, float]] = []
-    if mode == "sparse" or (mode == "auto" and fraction <= SPARSE_MAX_FRACTION):
+    if mode == "sparse" or (mode == "flow" and fraction <= SPARSE_MAX_FRACTION):
         plans.append(("sparse", temperature))
-    if mode in ("full", "auto"):
+    if mode in ("full", "flow"):
         plans += [("full", temp) for temp in _temperatures(temperature)]
     report = None
     prepared = sparse.prepare(cover, model) if plans[0][0] == "sparse" else None
@@ -259,7 +273,37 @@ def extract(
     key: bytes | None = None,
     model: LoadedModel | None = None,
 ) -> bytes:
-    """Recover the payload; raises PayloadNotFound / WrongKeyOrCorrupted, never returns garbage.
+    """Recover the payload of any ``embed-bits`` stego (H, W, 3 uint8): the adaptive
+    channel first (no network, milliseconds), then the colour flow's. Raises
+    PayloadNotFound / WrongKeyOrCorrupted, never returns garbage.
+
+    ``model``: the loaded colour flow a flow-mode stego was made with (default: the
+    shipped one, loaded only if the adaptive channel holds nothing).
+    """
+    require_min_side(stego, MIN_COVER_SIDE, "stego image")
+    try:
+        return adaptive.extract(stego, key)
+    except PayloadError as error:
+        first = error
+    try:
+        return extract_flow(stego, key, model)
+    except PayloadError as error:
+        raise more_telling(first, error) from None
+
+
+def more_telling(first: PayloadError, second: PayloadError) -> PayloadError:
+    """Of two channels' failures, the one that says more: a frame found but damaged (or
+    encrypted) beats "no payload found"."""
+    return second if isinstance(first, PayloadNotFound) else first
+
+
+def extract_flow(
+    stego: np.ndarray,
+    key: bytes | None = None,
+    model: LoadedModel | None = None,
+) -> bytes:
+    """Recover the payload of a flow-mode stego; raises PayloadNotFound /
+    WrongKeyOrCorrupted, never returns garbage.
 
     ``model``: the loaded colour flow the stego was made with (default: the shipped one).
     """

@@ -11,8 +11,8 @@ kind           what is embedded
 lsbm-R         LSB matching, R bit/pixel of random bits (:func:`~.embedders.lsb_match`)
 hill-R         HILL, simulated at R bit/pixel (:func:`stegnet_research.embedders.adaptive`)
 suniward-R     S-UNIWARD, likewise
-bits-R         ``embed-bits`` (no key) of ``floor(R H W / 8)`` random bytes: R bit/pixel net
-bits-capacity  ``embed-bits`` at the cover's measured capacity (``bits.measured_capacity``)
+bits-R         ``embed-bits`` (default mode, no key) of ``floor(R H W / 8)`` random bytes
+bits-capacity  ``embed-bits`` at the default mode's capacity (``adaptive.capacity``)
 hide-image     ``hide``: the same cover of the next photo of the split, hidden whole
 ============== ===========================================================================
 
@@ -177,21 +177,17 @@ def embed_kind(cover: np.ndarray, kind: str, seed: int, secret: np.ndarray | Non
         stego = adaptive(cover, float(rate), method, seed, costs=cache[method])
         row["payload_bits"] = message_bits(height, width, float(rate))
     elif method == "bits":
-        from stegnet import bits
-        from stegnet.zoo import load
+        from stegnet import adaptive, bits
 
-        flow = load("bits")  # the shipped default colour flow, on the CPU
         rng = np.random.default_rng(seed)
-        if rate == "capacity":
-            if "capacity" not in cache:
-                cache["capacity"] = bits.measured_capacity(cover, False, flow)
-            size = cache["capacity"]
+        if rate == "capacity":  # the default (adaptive) mode's: exact, from the size
+            size = adaptive.capacity(height, width, False)
             if size == 0:
                 raise ValueError("measured capacity is 0 bytes")
         else:
             size = int(float(rate) * height * width // 8)
         payload = rng.integers(0, 256, size, dtype=np.uint8).tobytes()
-        stego = bits.embed(cover, payload, model=flow).stego
+        stego = bits.embed(cover, payload).stego  # the default mode
         row["payload_bits"] = 8 * size
     elif method == "hide":
         from stegnet import hiding

@@ -286,13 +286,14 @@ RATE_TEMPERATURES: tuple[float, ...] = ()
 def eval_rate_distortion(covers: list[Sample], rates: tuple[float, ...] = RATE_BPP,
                          temperatures: tuple[float, ...] = RATE_TEMPERATURES,
                          progress: Callable[[int, int], None] | None = None, *,
-                         model: str | None = None, device: str = "cpu") -> dict:
-    """Quality vs payload for ``embed-bits`` (default mode), with LSB replacement at the
-    same payload as the reference.
+                         model: str | None = None, device: str = "cpu",
+                         mode: str = "auto") -> dict:
+    """Quality vs payload for ``embed-bits`` in ``mode`` (default: the default mode,
+    adaptive), with LSB replacement at the same payload as the reference.
 
     ``curve``: for each cover, random payloads of ``rate`` bit per pixel (net, i.e. payload
-    bits / pixels) and one of its measured capacity are embedded (default mode and
-    temperature, no key), saved as PNG and extracted again; the row records the embedding
+    bits / pixels) and one of its capacity (adaptive: exact; flow modes: measured) are
+    embedded (``mode``, default temperature, no key), saved as PNG and extracted again; the row records the embedding
     mode used, PSNR / SSIM / CIEDE2000 cover vs stego, the fraction of pixels that differ
     from the cover, the embedding time, whether the payload came back, and the PSNR of LSB
     replacement carrying the same bits.
@@ -306,10 +307,15 @@ def eval_rate_distortion(covers: list[Sample], rates: tuple[float, ...] = RATE_B
     from stegnet.errors import StegnetError
     from stegnet.metrics import psnr, ssim
 
-    flow = _load("bits", model, device)
+    from stegnet import adaptive
+
+    bits.check_mode(mode)
+    uses_flow = mode in bits.FLOW_MODES or bool(temperatures)
+    flow = _load("bits", model, device) if uses_flow else None
+    default_mode = mode
 
     def embed_row(image: np.ndarray, payload: bytes, temperature: float,
-                  mode: str = "auto") -> dict:
+                  mode: str = default_mode) -> dict:
         """Embed, save as PNG, extract: success, mode, PSNR / SSIM / CIEDE2000, changes."""
         try:
             start = time.perf_counter()
@@ -337,7 +343,8 @@ def eval_rate_distortion(covers: list[Sample], rates: tuple[float, ...] = RATE_B
     rows, temperature_rows = [], []
     for index, cover in enumerate(covers):
         height, width = cover.image.shape[:2]
-        cap = bits.measured_capacity(cover.image, False, flow)
+        cap = (bits.measured_capacity(cover.image, False, flow) if mode in bits.FLOW_MODES
+               else adaptive.capacity(height, width, False))
         points = [(rate, int(rate * width * height) // 8) for rate in rates]
         points.append(("capacity", cap))
         for rate, size in points:
@@ -374,7 +381,8 @@ def eval_rate_distortion(covers: list[Sample], rates: tuple[float, ...] = RATE_B
                  "extract_failures": sum(1 for r in group if r.get("extract_error")),
                  "above_measured_capacity": sum(1 for r in group
                                                 if r["above_measured_capacity"]),
-                 "sparse": sum(1 for r in group if r.get("mode") == "sparse")}
+                 "sparse": sum(1 for r in group if r.get("mode") == "sparse"),
+                 "adaptive": sum(1 for r in group if r.get("mode") == "adaptive")}
         point.update(_with_summary(group, ["net_bpp", "psnr", "ssim", "delta_e00_mean",
                                            "changed_pixels", "embed_seconds", "raw_ber",
                                            "lsb_psnr"]))

@@ -21,6 +21,7 @@ from stegnet.cli.common import (
     KeyFileOpt,
     KeyOpt,
     ModelOpt,
+    ModeOpt,
     PrecisionOpt,
     QuietOpt,
     RobustOpt,
@@ -193,17 +194,15 @@ def embed_bits(
         bool, typer.Option("--allow-grey", help="Embed even in a grey-scale cover (refused by "
                            "default: the stego would come out visibly colourful).")
     ] = False,
-    mode: Annotated[
-        str, typer.Option("--mode", help="auto (default): change only what the payload needs "
-                          "(sparse) when it takes at most a quarter of the channel, else full "
-                          "re-synthesis; sparse; full.")
-    ] = "auto",
+    mode: ModeOpt = "auto",
     robust: RobustOpt = False,
 ) -> None:
-    """Hide any bytes in the colour of COVER (bit-exact from the saved PNG).
+    """Hide any bytes in COVER (bit-exact from the saved PNG).
 
-    By default a short payload changes only the colour detail it needs (a 13-byte message
-    changes a few % of the pixels); large payloads re-synthesise all colour detail.
+    By default each change is +-1 on one colour sample, placed where texture masks it
+    (syndrome-trellis coding: several payload bits per change); a 1 KiB payload in a
+    512x512 photo changes about 0.2% of the samples. --mode flow/sparse/full use the
+    colour flow instead (more detectable; see the README).
 
     --robust uses the robust channel instead: a few hundred bytes (see `stegnet capacity
     --robust`) in the luminance of the photo that survive JPEG re-compression (quality 50
@@ -231,10 +230,18 @@ def embed_bits(
         bits.check_mode(mode)
         if robust and mode != "auto":
             raise UsageError("--mode applies to the standard channel, not to --robust")
+        uses_model = robust or mode in bits.FLOW_MODES
+        if model is not None and not uses_model:
+            from stegnet.zoo import get_model_info
+
+            get_model_info("bits", model)  # a bad name says so first
+            raise UsageError("--model names a colour flow: use it with --mode flow, sparse or "
+                             "full (the default adaptive mode uses no network)")
         plan = batch.plan(cover, output, inputs=[payload], force=force)
         key_bytes = read_key(key, key_file)
         data = text.encode("utf-8") if text is not None else read_bytes(payload)
-        flow = api.load_model("robust" if robust else "bits", model, device)
+        flow = api.load_model("robust" if robust else "bits", model, device) if uses_model \
+            else None
 
         def work(source: str, target: str, progress: Any) -> dict:
             started = time.perf_counter()
@@ -247,12 +254,13 @@ def embed_bits(
                     "payload_bytes": len(data), "capacity_bytes": done.capacity_bytes,
                     "mode": report.mode, "changed_pixels": round(done.changed_pixels, 6),
                     "channel_bits": report.channel_bits, "raw_ber": round(report.raw_ber, 6),
-                    "keyed": key_bytes is not None, "model": flow.name, "device": flow.device,
-                    "seconds": round(seconds, 3),
+                    "keyed": key_bytes is not None, "model": flow.name if flow else "hill-stc",
+                    "device": flow.device if flow else "cpu", "seconds": round(seconds, 3),
                     "message": f"wrote {target}: {len(data)} of {done.capacity_bytes} bytes "
-                               f"({report.mode}, {done.changed_pixels:.1%} of pixels changed), "
-                               f"raw bit errors {report.raw_ber:.2%} (corrected by ECC), "
-                               f"{seconds:.2f} s"}
+                               f"({report.mode}, {done.changed_pixels:.1%} of pixels changed"
+                               + (")" if flow is None else
+                                  f"), raw bit errors {report.raw_ber:.2%} (corrected by ECC)")
+                               + f", {seconds:.2f} s"}
 
         run_files(plan, work, quiet=quiet, json_out=json_out, jobs=jobs, label="embedding")
 
@@ -336,26 +344,40 @@ def capacity(
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
     robust: RobustOpt = False,
+    mode: ModeOpt = "auto",
 ) -> None:
     """Print how many payload bytes COVER carries reliably (after framing and ECC).
 
+    The default (adaptive) channel is exact: its capacity depends only on the size
+    (about 2.9 bit/pixel; far below that, at 0.05-0.2 bit/pixel, is where it conceals).
     With --robust: the robust channel's capacity, the same for every photo of at least
     512 px on the short side.
 
-    A trial embedding measures how well this photo keeps the bits and picks the
-    weakest error correction that still decodes (hard covers get stronger ECC and less
-    room); --nominal skips it and prints the size-only figure.
+    --mode flow/sparse/full: a trial embedding measures how well this photo keeps the
+    colour flow's bits and picks the weakest error correction that still decodes (hard
+    covers get stronger ECC and less room); --nominal skips it (size-only figure).
     """
     with errors():
-        from stegnet import api
+        from stegnet import api, bits
         from stegnet.keys import read_key
         from stegnet.zoo import get_model_info
 
+        bits.check_mode(mode)
+        if robust and mode != "auto":
+            raise UsageError("--mode applies to the standard channel, not to --robust")
+        uses_model = robust or mode in bits.FLOW_MODES
+        if model is not None and not uses_model:
+            from stegnet.zoo import get_model_info
+
+            get_model_info("bits", model)  # a bad name says so first
+            raise UsageError("--model names a colour flow: use it with --mode flow, sparse or "
+                             "full (the default adaptive mode uses no network)")
         task = "robust" if robust else "bits"
-        name = get_model_info(task, model).name  # a bad name fails before any work
+        name = get_model_info(task, model).name if uses_model else "hill-stc"
         keyed = read_key(key, key_file) is not None
         cap = api.capacity(cover, keyed=keyed, model=model, device=device,
-                           measured=not nominal, temperature=temperature, robust=robust)
+                           measured=not nominal, temperature=temperature, robust=robust,
+                           mode=mode)
         note = ""
         if cap.measured and cap.capacity_bytes == 0:
             note = (" (a trial embedding did not decode with any error correction that "
@@ -364,7 +386,8 @@ def capacity(
                   "capacity_bytes": cap.capacity_bytes,
                   "nominal_capacity_bytes": cap.nominal_capacity_bytes,
                   "bits_per_pixel": cap.bits_per_pixel, "keyed": keyed,
-                  "measured": cap.measured, "channel": task.replace("bits", "standard"),
+                  "measured": cap.measured,
+                  "channel": task.replace("bits", "standard") if uses_model else "adaptive",
                   "model": name}
         if json_out:
             emit_json(record)

@@ -7,6 +7,7 @@ and only inside the command functions: ``stegnet --help`` imports none of it.
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -220,6 +221,7 @@ def eval_rate_distortion_cmd(
     out: opt.OutOpt = None,
     limit: opt.LimitOpt = None,
     quiet: opt.QuietOpt = False,
+    mode: Annotated[str, typer.Option(help="embed-bits --mode to measure.")] = "auto",
 ) -> None:
     """embed-bits quality vs payload (0.01-0.4 bit/pixel and capacity), LSB alongside."""
     with errors():
@@ -227,19 +229,15 @@ def eval_rate_distortion_cmd(
         from stegnet_research.evaluate import eval_rate_distortion
 
         get_model_info("bits", model)  # a bad name fails before any work
-        result = _run_study(eval_rate_distortion, "rate-distortion", covers, held_out, split,
-                            size, model, device, out, limit, quiet)
+        result = _run_study(functools.partial(eval_rate_distortion, mode=mode),
+                            "rate-distortion", covers, held_out, split, size, model, device,
+                            out, limit, quiet)
         for point in result["curve"]:
             if "psnr" in point:
                 stderr(f"{point['rate']}: {point['net_bpp']['mean']:.3f} bit/pixel, PSNR "
                        f"{point['psnr']['mean']:.2f} dB, changed pixels "
                        f"{point['changed_pixels']['mean']:.1%}, payload ok {point['ok']}/"
                        f"{point['images']}", quiet)
-        for point in result["temperature_curve"]:
-            if "psnr" in point:
-                stderr(f"temperature {point['temperature']}: {point['net_bpp']['mean']:.3f} "
-                       f"bit/pixel, PSNR {point['psnr']['mean']:.2f} dB, payload ok "
-                       f"{point['ok']}/{point['images']}", quiet)
 
 
 @eval_app.command("robustness", epilog=(

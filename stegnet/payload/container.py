@@ -12,6 +12,10 @@ channel carries nothing (the embedder leaves it as the cover has it).  Two layou
   (~4 stream bits per flip at w = 2, ~5.4 at w = 8, instead of 2); a wrong channel bit
   spoils a few stream bits, which Reed-Solomon repairs.
 
+* **pixel** (magic ``SGN5``, :data:`PIXEL`, :mod:`stegnet.adaptive`): syndrome-coded over
+  the LSBs of the pixel samples, exact bits, so up to 128 channel bits per stream bit (64
+  for the header) and a weak code; :func:`unpack` with ``layout=PIXEL`` reads only it.
+
 :func:`unpack` tries the syndrome-coded header first, then version 3's (``SGN3``, code
 lanes dealt round-robin, see :mod:`stegnet.payload.stc`), then the direct one. The stream::
 
@@ -29,13 +33,8 @@ and then knows exactly which bits to decode (no trying of sizes or strengths).  
 mode the AEAD key is ``scrypt(key, salt)``.
 
 Stream bit ``i`` is XOR-ed with a keystream bit (whitening) and carried by channel position
-``perm[i]``, ``perm`` a permutation of all channel positions.  Both depend on a seed that is
-public (derived from ``b"stegnet-public"``) without a key, and derived from the key by
-scrypt with a fixed application salt with one: the positions are key-secret, and the
-extractor must know them before it can read the header.  The keystream and the permutation
-are built from the raw PCG64 output only (not from ``Generator`` methods, whose streams
-NumPy does not promise to keep across versions), so images stay readable after a NumPy
-upgrade.
+``perm[i]`` (:mod:`stegnet.payload.scramble`): public without a key, key-secret with one,
+so the extractor must know the key before it can read the header.
 
 Reed-Solomon codewords, their shortening and byte interleaving: :mod:`stegnet.payload.rs`.
 When a codeword fails and per-bit reliabilities are given, its least reliable bytes are
@@ -48,7 +47,7 @@ import hashlib
 import os
 import struct
 import zlib
-from functools import lru_cache
+from dataclasses import dataclass
 
 import numpy as np
 from cryptography.exceptions import InvalidTag
@@ -62,15 +61,22 @@ from stegnet.errors import (
     WrongKeyOrCorrupted,
 )
 from stegnet.payload import stc
+from stegnet.payload.checks import check_channel as _check_channel
+from stegnet.payload.checks import check_key as _check_key
+from stegnet.payload.checks import check_n_bits as _check_n_bits
+from stegnet.payload.checks import check_nsym as _check_nsym
 from stegnet.payload.rs import RS_N
 from stegnet.payload.rs import body_layout as _body_layout
 from stegnet.payload.rs import decode_blocks as _decode_blocks
 from stegnet.payload.rs import encode_blocks as _encode_blocks
+from stegnet.payload.scramble import SCRYPT as _SCRYPT
+from stegnet.payload.scramble import derive_seed as _derive_seed
+from stegnet.payload.scramble import scramblers as _scramblers
 
 __all__ = [
-    "CODEWORD_BITS", "DEFAULT_NSYM", "MAGIC", "MAGIC_SYNDROME", "RS_N", "HEADER_BITS",
-    "capacity_bytes", "header_len", "needed_bits", "pack", "pack_syndrome",
-    "syndrome_frame", "syndrome_widths", "unpack",
+    "CODEWORD_BITS", "DEFAULT_NSYM", "MAGIC", "MAGIC_SYNDROME", "MAGIC_PIXEL", "RS_N",
+    "HEADER_BITS", "LATENT", "PIXEL", "Layout", "capacity_bytes", "header_len",
+    "needed_bits", "pack", "pack_syndrome", "syndrome_frame", "syndrome_widths", "unpack",
 ]
 
 MAGIC = b"SGN2"
@@ -90,19 +96,40 @@ STC_MAX_SHARE = 0.3
 """Body columns take at most this share of the channel: a code reads every column, and
 near-zero latents next to a change tip over (w = 32 did not settle; w <= 2 does)."""
 
+MAGIC_PIXEL = b"SGN5"
+"""Syndrome-coded frames in the pixel samples' least significant bits (:mod:`stegnet.adaptive`)."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a syndrome-coded frame spreads over a channel: its magic, the most channel bits
+    per body stream bit (``max_width``), the share of the channel the body may take, the
+    fewest channel bits per body stream bit worth a code (``min_width``; below it
+    :func:`syndrome_frame` returns None) and the most per header stream bit (the header
+    takes at most a quarter of the channel)."""
+
+    magic: bytes
+    max_width: int
+    max_share: float
+    min_width: int
+    header_width: int = STC_HEADER_WIDTH
+
+
+LATENT = Layout(MAGIC_SYNDROME, STC_MAX_WIDTH, STC_MAX_SHARE, 2)
+"""The colour flow's latent signs (sparse embedding): noisy bits, narrow codes."""
+
+PIXEL = Layout(MAGIC_PIXEL, 128, 1.0, 1, 64)
+"""Pixel samples' LSBs (adaptive embedding): exact bits, a code as wide as the image allows
+(up to 128 samples per stream bit: wider codes need fewer changes but take longer)."""
+
 CODEWORD_BITS = 8 * RS_N
 """Channel bits per codeword (2040)."""
 
 DEFAULT_NSYM = 160
-"""Default Reed-Solomon parity bytes per 255-byte codeword (code rate 95/255).
-
-Independent bit errors hit a byte with probability ~8x the bit error rate, so at 3% BER a
-codeword sees ~56 +- 7 byte errors: 160 parity bytes (80 errors) decode that without
-reliabilities, and up to ~3.5% BER with reliability-guided erasures.  96 parity bytes
-(48 errors) only hold up to ~1.5% BER (~2% with reliabilities).  Measured on a simulated
-Gaussian-latent channel (sign of N(0, 1) plus noise, reliability |z|, 196 codewords).
-Byte-wise RS cannot reach 5-10% BER at any rate; that needs an inner bit-level code.
-"""
+"""Default Reed-Solomon parity bytes per 255-byte codeword (code rate 95/255) for the
+colour flow's channel: at 3% independent bit errors a codeword sees ~56 +- 7 byte errors,
+which 160 parity bytes (80 errors) decode without reliabilities (~3.5% BER with them;
+96 parity bytes hold ~1.5%). Byte-wise RS cannot reach 5-10% BER at any rate."""
 
 FLAG_ENCRYPTED = 0x01
 _KNOWN_FLAGS = FLAG_ENCRYPTED
@@ -118,69 +145,11 @@ TAG_LEN = 16
 CRC_LEN = 4
 _MAX_LENGTH = 2**32 - 1
 
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
-_POSITIONS_SALT = b"stegnet-positions-v2"
-_PUBLIC_SEED = hashlib.sha256(b"stegnet-public").digest()
 
 _NOT_FOUND_MSG = "no payload found (if it was hidden with a key, the same key is needed)"
 _ENCRYPTED_MSG = "payload is encrypted: a key is needed"
 
-# ---------------------------------------------------------- whitening and permutation
-
-@lru_cache(maxsize=8)  # scrypt; the embedder decodes its own stego every round
-def _derive_seed(key: bytes | None) -> bytes:
-    if key is None:
-        return _PUBLIC_SEED
-    return hashlib.scrypt(key, salt=_POSITIONS_SALT, **_SCRYPT)
-
-
-@lru_cache(maxsize=8)
-def _scramblers_cached(seed: bytes, n_bits: int) -> tuple[np.ndarray, np.ndarray]:
-    bitgen = np.random.PCG64(np.random.SeedSequence(int.from_bytes(seed, "big")))
-    perm_keys = bitgen.random_raw(n_bits).astype(np.uint64)
-    perm = np.argsort(perm_keys, kind="stable")
-    words = bitgen.random_raw((n_bits + 63) // 64).astype("<u8")
-    keystream = np.unpackbits(words.view(np.uint8))[:n_bits]
-    perm.flags.writeable = False
-    keystream.flags.writeable = False
-    return perm, keystream
-
-
-def _scramblers(seed: bytes, n_bits: int) -> tuple[np.ndarray, np.ndarray]:
-    """Return (channel positions in stream order: a permutation of range(n_bits), keystream
-    bits (n_bits,) uint8) for a seed.  Stream bit ``i`` is carried by channel position
-    ``perm[i]``, XOR-ed with ``keystream[i]``."""
-    return _scramblers_cached(seed, n_bits)
-
-
 # ---------------------------------------------------------------------------- public API
-
-
-def _check_nsym(nsym: int) -> int:
-    if isinstance(nsym, bool) or not isinstance(nsym, (int, np.integer)):
-        raise UsageError(f"nsym must be an integer, got {type(nsym).__name__}")
-    if not 1 <= int(nsym) <= RS_N - 1:
-        raise UsageError(f"nsym must be between 1 and {RS_N - 1}, got {nsym}")
-    return int(nsym)
-
-
-def _check_n_bits(n_bits: int) -> int:
-    if isinstance(n_bits, bool) or not isinstance(n_bits, (int, np.integer)):
-        raise UsageError(f"n_bits must be an integer, got {type(n_bits).__name__}")
-    if n_bits < 0:
-        raise UsageError(f"n_bits must be >= 0, got {n_bits}")
-    return int(n_bits)
-
-
-def _check_key(key: bytes | None) -> bytes | None:
-    if key is None:
-        return None
-    if not isinstance(key, (bytes, bytearray, memoryview)):
-        raise UsageError(f"key must be bytes, got {type(key).__name__}")
-    key = bytes(key)
-    if not key:
-        raise UsageError("key must not be empty")
-    return key
 
 
 def header_len(keyed: bool) -> int:
@@ -201,13 +170,16 @@ def needed_bits(length: int, keyed: bool, nsym: int = DEFAULT_NSYM) -> int:
     return HEADER_BITS + 8 * n_cw * (d + p)
 
 
-def capacity_bytes(n_bits: int, keyed: bool, nsym: int = DEFAULT_NSYM) -> int:
+def capacity_bytes(n_bits: int, keyed: bool, nsym: int = DEFAULT_NSYM,
+                   layout: Layout | None = None) -> int:
     """Largest payload in bytes that fits in ``n_bits`` channel bits (0 if none fits).
 
+    ``layout``: :data:`PIXEL` for a frame that must be syndrome-coded in that layout (its
+    wider header code takes more of the channel); None for the direct or latent frames.
     Use :func:`pack` with an empty payload to tell "exactly 0" from "nothing fits": the
     latter raises :class:`PayloadTooLarge`.
     """
-    n_bits = _check_n_bits(n_bits)
+    n_bits = _usable_bits(_check_n_bits(n_bits), layout)
     nsym = _check_nsym(nsym)
     keyed = bool(keyed)
     if n_bits < needed_bits(0, keyed, nsym):
@@ -220,14 +192,23 @@ def capacity_bytes(n_bits: int, keyed: bool, nsym: int = DEFAULT_NSYM) -> int:
     return guess
 
 
-def syndrome_widths(n_bits: int, body_bits: int) -> tuple[int, int]:
+def _usable_bits(n_bits: int, layout: Layout | None) -> int:
+    """Channel bits that count towards :func:`needed_bits` in a layout (the header code's
+    extra columns taken off)."""
+    if layout is None:
+        return n_bits
+    return max(0, n_bits - (syndrome_widths(n_bits, 1, layout)[0] - 1) * HEADER_BITS)
+
+
+def syndrome_widths(n_bits: int, body_bits: int,
+                    layout: Layout = LATENT) -> tuple[int, int]:
     """(channel bits per header stream bit, per body stream bit) of a syndrome-coded frame
     with ``body_bits`` body stream bits in a channel of ``n_bits`` (the second is below 2
     when the frame is too large to gain from the code: use :func:`pack` then). Header
     columns come first, then body columns, in stream order."""
-    header_w = max(1, min(STC_HEADER_WIDTH, n_bits // (4 * HEADER_BITS)))
-    rest = min(n_bits - header_w * HEADER_BITS, int(STC_MAX_SHARE * n_bits))
-    body_w = min(STC_MAX_WIDTH, rest // body_bits) if body_bits and rest > 0 else 0
+    header_w = max(1, min(layout.header_width, n_bits // (4 * HEADER_BITS)))
+    rest = min(n_bits - header_w * HEADER_BITS, int(layout.max_share * n_bits))
+    body_w = min(layout.max_width, rest // body_bits) if body_bits and rest > 0 else 0
     return header_w, body_w
 
 
@@ -312,21 +293,22 @@ def pack_syndrome(
 
 
 def syndrome_frame(payload: bytes, n_bits: int, key: bytes | None = None,
-                   nsym: int = DEFAULT_NSYM) -> stc.Frame | None:
+                   nsym: int = DEFAULT_NSYM, layout: Layout | None = None) -> stc.Frame | None:
     """The syndrome-coded frame of ``payload`` in a channel of ``n_bits`` (see
     :func:`pack_syndrome`, which solves it once), or None when the frame is too large to
-    gain from the code (decided before any framing work: use :func:`pack`). Raises as
-    :func:`pack`."""
+    gain from the code (decided before any framing work: use :func:`pack`; never for
+    :data:`PIXEL`, whose capacity already requires the code). Raises as :func:`pack`."""
     if not isinstance(payload, (bytes, bytearray, memoryview)):
         raise UsageError(f"payload must be bytes, got {type(payload).__name__}")
     payload = bytes(payload)
     n_bits, nsym, key = _check_n_bits(n_bits), _check_nsym(nsym), _check_key(key)
-    _check_fits(payload, n_bits, key is not None, nsym)
+    layout = layout or LATENT
+    _check_fits(payload, n_bits, key is not None, nsym, None if layout is LATENT else layout)
     header_w, body_w = syndrome_widths(n_bits, needed_bits(len(payload), key is not None, nsym)
-                                       - HEADER_BITS)
-    if body_w < 2:
+                                       - HEADER_BITS, layout)
+    if body_w < layout.min_width:
         return None
-    stream = _stream(payload, key, nsym, MAGIC_SYNDROME)
+    stream = _stream(payload, key, nsym, layout.magic)
     perm, keystream = _scramblers(_derive_seed(key), n_bits)
     message = (stream ^ keystream[: stream.size]).astype(np.uint8)
     first_body = HEADER_BITS * header_w
@@ -337,17 +319,19 @@ def syndrome_frame(payload: bytes, n_bits: int, key: bytes | None = None,
     ])
 
 
-def _check_fits(payload: bytes, n_bits: int, keyed: bool, nsym: int) -> None:
+def _check_fits(payload: bytes, n_bits: int, keyed: bool, nsym: int,
+                layout: Layout | None = None) -> None:
     """PayloadTooLarge (stating the capacity) unless the payload fits the channel."""
-    if len(payload) <= _MAX_LENGTH and needed_bits(len(payload), keyed, nsym) <= n_bits:
+    usable = _usable_bits(n_bits, layout)
+    if len(payload) <= _MAX_LENGTH and needed_bits(len(payload), keyed, nsym) <= usable:
         return
-    if n_bits < needed_bits(0, keyed, nsym):
+    if usable < needed_bits(0, keyed, nsym):
         raise PayloadTooLarge(
             f"the cover is too small to carry any payload (the {_overhead(keyed)}-byte "
             f"framing alone needs {needed_bits(0, keyed, nsym)} channel bits, it has "
             f"{n_bits})"
         )
-    cap = capacity_bytes(n_bits, keyed, nsym)
+    cap = capacity_bytes(n_bits, keyed, nsym, layout)
     raise PayloadTooLarge(f"payload is {len(payload)} bytes but the capacity is {cap} bytes")
 
 
@@ -366,27 +350,6 @@ def _not_found(keyed: bool, message: str | None = None) -> PayloadError:
     return PayloadNotFound(message or _NOT_FOUND_MSG)
 
 
-def _check_channel(bits: np.ndarray, reliability: np.ndarray | None):
-    arr = np.asarray(bits)
-    if arr.ndim != 1:
-        raise UsageError(f"bits must be a 1-D array, got shape {arr.shape}")
-    if arr.dtype.kind not in "biuf":
-        raise UsageError(f"bits must be numeric 0/1, got dtype {arr.dtype}")
-    if arr.size and not np.all((arr == 0) | (arr == 1)):
-        raise UsageError("bits must contain only 0 and 1")
-    rel = None
-    if reliability is not None:
-        rel = np.asarray(reliability)
-        if rel.shape != arr.shape:
-            raise UsageError(f"reliability shape {rel.shape} does not match bits shape {arr.shape}")
-        if rel.dtype.kind not in "biuf":
-            raise UsageError(f"reliability must be numeric, got dtype {rel.dtype}")
-        rel = rel.astype(np.float64)
-        if rel.size and not (np.all(np.isfinite(rel)) and rel.min() >= 0):
-            raise UsageError("reliability must be finite and >= 0")
-    return arr.astype(np.uint8), rel
-
-
 def _read(arr: np.ndarray, rel: np.ndarray | None, perm: np.ndarray, keystream: np.ndarray,
           start: int, stop: int) -> tuple[np.ndarray, np.ndarray | None]:
     """Stream bytes [start, stop) and their reliabilities (the least reliable of 8 bits)."""
@@ -400,7 +363,8 @@ def _read_syndrome(arr: np.ndarray, perm: np.ndarray, keystream: np.ndarray, sta
                    count: int, magic: bytes = MAGIC_SYNDROME) -> np.ndarray:
     """Stream bytes of a syndrome-coded frame: the header (``start`` 0, ``count``
     HEADER_BITS) or the body (``start`` HEADER_BITS, ``count`` its stream bits)."""
-    header_w, body_w = syndrome_widths(arr.size, count if start else 1)
+    layout = PIXEL if magic == MAGIC_PIXEL else LATENT
+    header_w, body_w = syndrome_widths(arr.size, count if start else 1, layout)
     width = body_w if start else header_w
     first = start * header_w
     columns = perm[first : first + count * width]
@@ -409,17 +373,24 @@ def _read_syndrome(arr: np.ndarray, perm: np.ndarray, keystream: np.ndarray, sta
 
 
 def _find_header(arr: np.ndarray, rel: np.ndarray | None, perm: np.ndarray,
-                 keystream: np.ndarray, keyed: bool) -> tuple[bytes, bytes]:
+                 keystream: np.ndarray, keyed: bool,
+                 layout: Layout = LATENT) -> tuple[bytes, bytes]:
     """-> (the frame's magic, its decoded 10-byte header); tries the syndrome-coded layouts
-    first, then the direct one. Raises PayloadNotFound / WrongKeyOrCorrupted if none."""
+    first, then the direct one (:data:`PIXEL`: only its own). Raises PayloadNotFound /
+    WrongKeyOrCorrupted if none."""
     damaged = False
-    if arr.size >= HEADER_BITS * syndrome_widths(arr.size, 1)[0]:
-        for magic in (MAGIC_SYNDROME, MAGIC_SYNDROME_V3):
+    magics = (MAGIC_PIXEL,) if layout is PIXEL else (MAGIC_SYNDROME, MAGIC_SYNDROME_V3)
+    if arr.size >= HEADER_BITS * syndrome_widths(arr.size, 1, layout)[0]:
+        for magic in magics:
             stream = _read_syndrome(arr, perm, keystream, 0, HEADER_BITS, magic)
             header = _decode_blocks(stream, None, 1, HEADER_LEN, HEADER_PARITY)
             if header is not None and header[: len(MAGIC)] == magic:
                 return magic, header
             damaged |= header is None and stream[: len(MAGIC)].tobytes() == magic
+    if layout is PIXEL:
+        if damaged and not keyed:
+            raise WrongKeyOrCorrupted("payload found but too damaged to recover")
+        raise _not_found(keyed)
     stream, byte_rel = _read(arr, rel, perm, keystream, 0, HEADER_BITS // 8)
     header = _decode_blocks(stream, byte_rel, 1, HEADER_LEN, HEADER_PARITY)
     if header is not None and header[: len(MAGIC)] == MAGIC:
@@ -434,6 +405,7 @@ def unpack(
     bits: np.ndarray,
     reliability: np.ndarray | None = None,
     key: bytes | None = None,
+    layout: Layout = LATENT,
 ) -> bytes:
     """Recover the payload from all the channel bits (those that carry nothing included).
 
@@ -442,6 +414,8 @@ def unpack(
         reliability: optional (n_bits,) array of per-bit reliabilities (finite, >= 0,
             larger = more reliable, e.g. ``|z|``); enables erasure decoding.
         key: the key used by :func:`pack`, or None.
+        layout: :data:`PIXEL` reads only pixel frames; :data:`LATENT` (default) the
+            latent syndrome-coded and direct ones.
 
     Returns:
         The payload; only returned after its CRC32 (unkeyed) or AEAD tag (keyed) checked.
@@ -459,7 +433,7 @@ def unpack(
     if n_bits < HEADER_BITS:
         raise _not_found(keyed)
     perm, keystream = _scramblers(_derive_seed(key), n_bits)
-    magic, header = _find_header(arr, rel, perm, keystream, keyed)
+    magic, header = _find_header(arr, rel, perm, keystream, keyed, layout)
     _magic, flags, nsym, length = _HEADER.unpack(header)
     if flags & ~_KNOWN_FLAGS or not 1 <= nsym <= RS_N - 1:
         raise WrongKeyOrCorrupted("unsupported or corrupted payload header")
@@ -468,13 +442,14 @@ def unpack(
         raise WrongKeyOrCorrupted(_ENCRYPTED_MSG)
     if keyed and not encrypted:
         raise WrongKeyOrCorrupted()
-    if needed_bits(length, keyed, nsym) > n_bits:
+    if needed_bits(length, keyed, nsym) > _usable_bits(n_bits, None if layout is LATENT
+                                                        else layout):
         raise WrongKeyOrCorrupted("corrupted payload header (impossible length)")
     body_len = length + _overhead(keyed) - HEADER_LEN
     n_cw, d, p = _body_layout(body_len, nsym)
     head_bytes, body_bytes = HEADER_BITS // 8, n_cw * (d + p)
     if magic != MAGIC:
-        if syndrome_widths(n_bits, 8 * body_bytes)[1] < 2:
+        if syndrome_widths(n_bits, 8 * body_bytes, layout)[1] < layout.min_width:
             raise WrongKeyOrCorrupted("corrupted payload header (impossible length)")
         stream = _read_syndrome(arr, perm, keystream, HEADER_BITS, 8 * body_bytes, magic)
         byte_rel = None

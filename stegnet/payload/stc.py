@@ -130,7 +130,8 @@ def embed(x: np.ndarray, rho: np.ndarray, message: np.ndarray, w: int,
     flip_from = [index ^ int(c) for c in cols]  # y = 1 in column k comes from state s ^ c
     cost = np.full((n_lanes, states), np.inf)
     cost[:, 0] = 0.0
-    took_one = np.zeros((blocks, w, n_lanes, states), dtype=bool)
+    # Which states took y = 1, one bit per state (packed: 16 bytes per lane and column).
+    took_one = np.zeros((blocks, w, n_lanes, (states + 7) // 8), dtype=np.uint8)
     chosen_bit = np.zeros((blocks, n_lanes), dtype=np.int64)  # the parity kept per block
     half = np.arange(states // 2) << 1
     for b in range(blocks):
@@ -142,7 +143,7 @@ def embed(x: np.ndarray, rho: np.ndarray, message: np.ndarray, w: int,
             stay = cost + add0
             move = cost[:, flip_from[k]] + add1
             pick = move < stay
-            took_one[b, k] = pick
+            took_one[b, k] = np.packbits(pick, axis=1)
             cost = np.where(pick, move, stay)
         # Bit 0 of the state is this block's syndrome bit: keep the states that match it
         # (padded blocks: whichever parity is cheaper), then shift to the next block.
@@ -162,7 +163,7 @@ def embed(x: np.ndarray, rho: np.ndarray, message: np.ndarray, w: int,
     for b in range(blocks - 1, -1, -1):
         state = (state << 1) | chosen_bit[b]
         for k in range(w - 1, -1, -1):
-            one = took_one[b, k, lane_index, state]
+            one = (took_one[b, k, lane_index, state >> 3] >> (7 - (state & 7))) & 1
             y_l[b, :, k] = one
             state = np.where(one, state ^ int(cols[k]), state)
     return y_l.transpose(1, 0, 2).reshape(blocks * n_lanes, w)[:m].reshape(-1)

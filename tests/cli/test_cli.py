@@ -335,7 +335,7 @@ def test_eval_commands_write_json(tmp_path: Path) -> None:
     assert all(p["ok"] + p["refused"] == 1 for p in curve)
     small, full = curve[1], curve[-1]
     assert small["ok"] == full["ok"] == 1
-    assert small["sparse"] == 1 and full["sparse"] == 0
+    assert small["adaptive"] == full["adaptive"] == 1 and small["sparse"] == 0
     assert small["psnr"]["mean"] > full["psnr"]["mean"] + 3  # distortion grows with payload
     assert small["changed_pixels"]["mean"] < 0.5 < full["changed_pixels"]["mean"]
     assert curve[1]["lsb_psnr"]["mean"] > curve[-1]["lsb_psnr"]["mean"]  # more bits, more noise

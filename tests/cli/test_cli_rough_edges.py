@@ -256,16 +256,35 @@ def test_capacity_of_an_image_too_small_for_any_payload(tmp_path: Path, monkeypa
     real = bits.capacity
     monkeypatch.setattr(bits, "capacity", lambda h, w, keyed, nsym: 0 if h * w < 64 * 64
                         else real(h, w, keyed, nsym))
-    for extra in ([], ["--nominal"], ["--json"]):
-        result = runner.invoke(app, ["capacity", str(tiny), *extra])
+    for extra in ([], ["--nominal"], ["--json"]):  # the colour flow's capacity
+        result = runner.invoke(app, ["capacity", str(tiny), "--mode", "flow", *extra])
         assert result.exit_code == 2 and result.stdout == ""
         line = _one_error_line(result.stderr)
         assert "too small to carry any payload" in line and "64x64" in line
         assert "payload is 0 bytes" not in line
-    result = runner.invoke(app, ["embed-bits", str(tiny), "--text", "hi", "-o",
-                                 str(tmp_path / "s.png")])
+    result = runner.invoke(app, ["embed-bits", str(tiny), "--text", "hi", "--mode", "flow",
+                                 "-o", str(tmp_path / "s.png")])
     assert result.exit_code == 4
     assert "too small to carry any payload" in _one_error_line(result.stderr)
+    assert not (tmp_path / "s.png").exists()
+
+
+def test_adaptive_capacity_of_a_tiny_image(tmp_path: Path, monkeypatch) -> None:
+    """The default channel's capacity is exact: 3 bits per pixel less framing; an image
+    below what the framing needs is refused in one line, before anything is written."""
+    from stegnet import adaptive
+
+    small = _save(tmp_path / "small.png", synthetic_photo(40, 40, 3))
+    result = runner.invoke(app, ["capacity", str(small), "--json"])
+    record = json.loads(result.stdout)
+    assert result.exit_code == 0 and record["channel"] == "adaptive"
+    assert record["capacity_bytes"] == adaptive.capacity(40, 40, False) > 0
+    real = adaptive.capacity
+    monkeypatch.setattr(adaptive, "capacity", lambda h, w, keyed: 0 if h * w < 64 * 64
+                        else real(h, w, keyed))
+    result = runner.invoke(app, ["embed-bits", str(small), "--text", "hi", "-o",
+                                 str(tmp_path / "s.png")])
+    assert result.exit_code == 4 and "64x64" in _one_error_line(result.stderr)
     assert not (tmp_path / "s.png").exists()
 
 
@@ -277,7 +296,7 @@ def test_capacity_reports_zero_when_no_error_correction_fits(cover, monkeypatch)
         raise PayloadTooLarge("payload is 0 bytes but the capacity is 0 bytes")
 
     monkeypatch.setattr(bits, "measured_capacity", no_room)
-    result = runner.invoke(app, ["capacity", str(cover)])
+    result = runner.invoke(app, ["capacity", str(cover), "--mode", "flow"])
     assert result.exit_code == 0 and result.stdout.strip() == "0"
     assert "payload is 0 bytes" not in result.stderr and "did not decode" in result.stderr
 

@@ -1,5 +1,7 @@
 """Library-level byte hiding with the shipped colour flow: exact round trips via PNG."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -29,7 +31,7 @@ def test_round_trip_through_png(flow, size: str, keyed: bool) -> None:
     cap = bits.capacity(128, 160, keyed, bits.ecc_nsym(flow))
     n = cap if size == "capacity" else int(size)
     payload = np.random.default_rng(n).integers(0, 256, n, dtype=np.uint8).tobytes()
-    report = bits.embed(cover, payload, key, flow)
+    report = bits.embed(cover, payload, key, flow, mode="flow")
     stego = decode_png_roundtrip(report.stego)
     assert bits.extract(stego, key, flow) == payload
     assert report.raw_ber < 0.05
@@ -37,7 +39,7 @@ def test_round_trip_through_png(flow, size: str, keyed: bool) -> None:
 
 def test_odd_size_cover_keeps_last_row_and_column(flow) -> None:
     cover = synthetic_photo(65, 97, 12)
-    report = bits.embed(cover, b"odd sizes work", None, flow)
+    report = bits.embed(cover, b"odd sizes work", None, flow, mode="flow")
     assert np.array_equal(report.stego[-1], cover[-1])
     assert np.array_equal(report.stego[:, -1], cover[:, -1])
     assert bits.extract(decode_png_roundtrip(report.stego), None, flow) == b"odd sizes work"
@@ -47,12 +49,12 @@ def test_payload_too_large(flow) -> None:
     cover = synthetic_photo(64, 64, 13)
     cap = bits.capacity(64, 64, False, bits.ecc_nsym(flow))
     with pytest.raises(PayloadTooLarge, match=str(cap)):
-        bits.embed(cover, bytes(cap + 1), None, flow)
+        bits.embed(cover, bytes(cap + 1), None, flow, mode="flow")
 
 
 def test_wrong_key_clean_cover_and_missing_key_fail_cleanly(flow) -> None:
     cover = synthetic_photo(96, 128, 14)
-    stego = bits.embed(cover, b"secret", b"right", flow).stego
+    stego = bits.embed(cover, b"secret", b"right", flow, mode="flow").stego
     with pytest.raises(WrongKeyOrCorrupted):
         bits.extract(stego, b"wrong", flow)
     with pytest.raises(PayloadNotFound):
@@ -63,7 +65,7 @@ def test_wrong_key_clean_cover_and_missing_key_fail_cleanly(flow) -> None:
 
 def test_heavily_damaged_stego_is_detected_not_garbage(flow) -> None:
     cover = synthetic_photo(96, 128, 15)
-    stego = bits.embed(cover, b"x" * 300, None, flow).stego.copy()
+    stego = bits.embed(cover, b"x" * 300, None, flow, mode="flow").stego.copy()
     stego[:, :64] = np.random.default_rng(0).integers(0, 256, stego[:, :64].shape)
     with pytest.raises((WrongKeyOrCorrupted, PayloadNotFound)):
         bits.extract(stego, None, flow)
@@ -74,7 +76,7 @@ def test_tiled_embedding_of_a_large_image_round_trips(flow, monkeypatch) -> None
     monkeypatch.setattr(signchannel, "MARGIN", 32)
     cover = synthetic_photo(200, 170, 16)  # 3 x 2 tiles, odd width
     payload = bytes(range(256)) * 2
-    report = bits.embed(cover, payload, b"tiles", flow)
+    report = bits.embed(cover, payload, b"tiles", flow, mode="flow")
     assert bits.extract(decode_png_roundtrip(report.stego), b"tiles", flow) == payload
 
 
@@ -96,7 +98,7 @@ def test_measured_capacity_is_carried(flow) -> None:
     cap = bits.measured_capacity(cover, False, flow)
     assert 0 < cap <= bits.capacity(96, 128, False, bits.ecc_nsym(flow))
     payload = bytes(range(256)) * (cap // 256) + bytes(cap % 256)
-    stego = decode_png_roundtrip(bits.embed(cover, payload, None, flow).stego)
+    stego = decode_png_roundtrip(bits.embed(cover, payload, None, flow, mode="flow").stego)
     assert bits.extract(stego, None, flow) == payload
 
 
@@ -107,7 +109,7 @@ def test_lower_temperature_is_closer_to_the_cover_and_still_extracts(flow) -> No
     payload = bytes(range(256)) * 4
     quality = {}
     for temperature in (1.0, 0.6):
-        stego = decode_png_roundtrip(bits.embed(cover, payload, None, flow,
+        stego = decode_png_roundtrip(bits.embed(cover, payload, None, flow, mode="flow",
                                                 temperature=temperature).stego)
         assert bits.extract(stego, None, flow) == payload  # the extractor reads signs only
         quality[temperature] = psnr(cover, stego)
@@ -148,7 +150,7 @@ def test_sparse_mode_keeps_the_cover_where_the_payload_does_not_need_it(flow) ->
 
     cover = synthetic_photo(128, 128, 22)
     message = b"meet at noon"
-    sparse = bits.embed(cover, message, None, flow)
+    sparse = bits.embed(cover, message, None, flow, mode="flow")
     assert sparse.mode == "sparse"
     full = bits.embed(cover, message, None, flow, mode="full")
     assert full.mode == "full"
@@ -168,12 +170,13 @@ def test_small_payloads_are_syndrome_coded_and_change_less(flow, monkeypatch) ->
 
     cover = synthetic_photo(128, 128, 25)
     message = b"meet at noon"
-    coded = bits.embed(cover, message, None, flow)
+    coded = bits.embed(cover, message, None, flow, mode="flow")
     frame = container.needed_bits(len(message), False, coded.nsym)
     assert coded.mode == "sparse" and coded.channel_bits > 2 * frame
     assert bits.extract(decode_png_roundtrip(coded.stego), None, flow) == message
-    monkeypatch.setattr(container, "STC_MAX_SHARE", 0.0)  # no room for a code: direct
-    direct = bits.embed(cover, message, None, flow)
+    monkeypatch.setattr(container, "LATENT",  # no room for a code: direct
+                        dataclasses.replace(container.LATENT, max_share=0.0))
+    direct = bits.embed(cover, message, None, flow, mode="flow")
     assert direct.channel_bits == frame
     assert bits.extract(decode_png_roundtrip(direct.stego), None, flow) == message
     changed = [(r.stego != cover).any(axis=-1).mean() for r in (coded, direct)]
@@ -181,10 +184,10 @@ def test_small_payloads_are_syndrome_coded_and_change_less(flow, monkeypatch) ->
     assert psnr(cover, coded.stego) > psnr(cover, direct.stego)
 
 
-def test_auto_mode_switches_to_full_resynthesis_for_large_payloads(flow) -> None:
+def test_flow_mode_switches_to_full_resynthesis_for_large_payloads(flow) -> None:
     cover = synthetic_photo(96, 96, 23)
     cap = bits.capacity(96, 96, False, bits.ecc_nsym(flow))
-    report = bits.embed(cover, bytes(cap // 2), None, flow)
+    report = bits.embed(cover, bytes(cap // 2), None, flow, mode="flow")
     assert report.mode == "full"
     assert bits.extract(decode_png_roundtrip(report.stego), None, flow) == bytes(cap // 2)
 
@@ -238,7 +241,8 @@ def test_bits_studies_use_the_given_model_and_device(flow, recorded_loads,
                        keyed_modes=(False,))
     assert recorded_loads == [("bits", weights, "cpu")]
     assert result["aggregate"]["failures"] == 0 and result["ecc_nsym"] == bits.ecc_nsym(flow)
-    curve = eval_rate_distortion(covers, rates=(0.01,), model=weights, device="cpu")
+    curve = eval_rate_distortion(covers, rates=(0.01,), model=weights, device="cpu",
+                                 mode="flow")
     assert recorded_loads == [("bits", weights, "cpu")] * 2
     assert [p["rate"] for p in curve["curve"]] == [0.01, "capacity"]
     assert all(p["ok"] == 1 for p in curve["curve"])

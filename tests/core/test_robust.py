@@ -154,7 +154,10 @@ def test_api_auto_detects_the_channel(cover):
     small = synthetic_photo(96, 96, seed=1)
     standard = api.embed(small, b"std", key="k").stego
     found = api.extract_found(standard, key="k")
-    assert (found.payload, found.channel) == (b"std", "standard")
+    assert (found.payload, found.channel) == (b"std", "adaptive")
+    flow_stego = api.embed(small, b"flow", key="k", mode="flow").stego
+    found = api.extract_found(flow_stego, key="k")
+    assert (found.payload, found.channel) == (b"flow", "standard")
     assert api.capacity(cover, robust=True).capacity_bytes == robust.capacity(load("robust"),
                                                                                False)
 

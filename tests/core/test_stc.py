@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 
@@ -159,7 +160,7 @@ def test_version_3_frames_still_read(monkeypatch) -> None:
     payload = os.urandom(length)
     cover = rng.integers(0, 2, n_bits).astype(np.uint8)
     with monkeypatch.context() as patch:
-        patch.setattr(ct, "MAGIC_SYNDROME", ct.MAGIC_SYNDROME_V3)
+        patch.setattr(ct, "LATENT", dataclasses.replace(ct.LATENT, magic=ct.MAGIC_SYNDROME_V3))
         patch.setattr(stc, "embed", _interleaved_embed)
         positions, bits = ct.pack_syndrome(payload, cover, np.ones(n_bits), b"k", 64)
     stego = cover.copy()
