@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from stegnet.adaptive import hill_costs
 from stegnet.payload import container, stc
 from stegnet.signchannel import (
     EmbedReport,
@@ -219,21 +220,12 @@ def flip_plan(model: LoadedModel, cover_even: np.ndarray,
 
 def texture_weight(cover_even: np.ndarray) -> np.ndarray:
     """HILL-style cost of changing each 2x2 block of an 8-bit image HxWx3 (even size):
-    (H/2, W/2) float64, median 1, large where the block is smooth, small in texture.
-
-    Per channel: the residual of the 3x3 high-pass ``[[-1, 2, -1], [2, -4, 2], [-1, 2,
-    -1]] / 4``, its magnitude averaged over 3x3, reciprocal, averaged over 15x15 (the HILL
-    cost of Li et al. 2014); then averaged over the block's 4 pixels and 3 channels.
-    """
-    import torch
-    import torch.nn.functional as F
-
-    image = torch.from_numpy(cover_even.astype(np.float32)).permute(2, 0, 1)[:, None]
-    high = torch.tensor([[-1, 2, -1], [2, -4, 2], [-1, 2, -1]], dtype=torch.float32) / 4
-    residual = F.conv2d(F.pad(image, (1, 1, 1, 1), mode="reflect"), high[None, None])
-    spread = F.avg_pool2d(F.pad(residual.abs(), (1, 1, 1, 1), mode="reflect"), 3, 1)
-    rho = F.avg_pool2d(F.pad(1.0 / (spread + 1e-2), (7, 7, 7, 7), mode="reflect"), 15, 1)
-    block = F.avg_pool2d(rho, 2).mean(dim=0)[0].double().numpy()
+    (H/2, W/2) float64, median 1, large where the block is smooth, small in texture (the
+    per-sample HILL cost of :func:`stegnet.adaptive.hill_costs`, averaged over the block's
+    4 pixels and 3 channels)."""
+    rho = hill_costs(cover_even)
+    height, width = rho.shape[0] // 2, rho.shape[1] // 2
+    block = rho.reshape(height, 2, width, 2, 3).mean(axis=(1, 3, 4))
     return block / np.median(block)
 
 

@@ -171,24 +171,27 @@ def eval_bits(
     key: bytes = b"stegnet evaluation key",
     keyed_modes: tuple[bool, ...] = (False, True),
     progress: Callable[[int, int], None] | None = None,
+    mode: str = "auto",
 ) -> dict:
-    """Byte-exact round trips through a saved PNG for several payload sizes, keyed or not.
+    """Byte-exact round trips through a saved PNG for several payload sizes, keyed or not,
+    in embed-bits ``mode`` (default: the default, adaptive).
 
     For every cover and payload size the stego is written as PNG, read back and
-    extracted. "capacity" is the cover's measured capacity
-    (:func:`stegnet.bits.measured_capacity`). The row records success, raw bit error rate
+    extracted. "capacity" is the cover's capacity (adaptive: exact; flow modes: measured,
+    :func:`stegnet.bits.measured_capacity`). The row records success, raw bit error rate
     before ECC, the error-correction strength used, net bit per pixel, PSNR / SSIM /
     CIEDE2000 between cover and stego (at full capacity), and a wrong-key and a
     clean-image check (both must fail cleanly). ``model``: the colour flow (name or weight
     file; None: the default) on ``device``; its card gives the error correction.
     """
-    from stegnet import bits
+    from stegnet import adaptive, bits
     from stegnet.color import delta_e00_rgb
     from stegnet.errors import PayloadError, StegnetError
     from stegnet.metrics import psnr, ssim
 
+    bits.check_mode(mode)
     flow = _load("bits", model, device)
-    nsym = bits.ecc_nsym(flow)
+    nsym = bits.ecc_nsym(flow) if mode in bits.FLOW_MODES else adaptive.NSYM
     rng = np.random.default_rng(0)
     rows = []
     for index, cover in enumerate(covers):
@@ -196,9 +199,12 @@ def eval_bits(
         for keyed in keyed_modes:
             use_key = key if keyed else None
             started = time.perf_counter()
-            cap = bits.measured_capacity(cover.image, keyed, flow)
+            if mode in bits.FLOW_MODES:
+                cap = bits.measured_capacity(cover.image, keyed, flow)
+                nominal = bits.capacity(height, width, keyed, nsym)
+            else:
+                cap = nominal = adaptive.capacity(height, width, keyed)
             capacity_seconds = time.perf_counter() - started
-            nominal = bits.capacity(height, width, keyed, nsym)
             for size_name in sizes:
                 size = cap if size_name == "capacity" else min(int(size_name), cap)
                 payload = rng.integers(0, 256, size, dtype=np.uint8).tobytes()
@@ -210,7 +216,7 @@ def eval_bits(
                 }
                 started = time.perf_counter()
                 try:
-                    report = bits.embed(cover.image, payload, use_key, flow)
+                    report = bits.embed(cover.image, payload, use_key, flow, mode=mode)
                 except StegnetError as exc:
                     row.update(ok=False, error=f"embed: {exc}")
                     rows.append(row)
@@ -293,21 +299,19 @@ def eval_rate_distortion(covers: list[Sample], rates: tuple[float, ...] = RATE_B
 
     ``curve``: for each cover, random payloads of ``rate`` bit per pixel (net, i.e. payload
     bits / pixels) and one of its capacity (adaptive: exact; flow modes: measured) are
-    embedded (``mode``, default temperature, no key), saved as PNG and extracted again; the row records the embedding
-    mode used, PSNR / SSIM / CIEDE2000 cover vs stego, the fraction of pixels that differ
-    from the cover, the embedding time, whether the payload came back, and the PSNR of LSB
-    replacement carrying the same bits.
+    embedded (``mode``, default temperature, no key), saved as PNG and extracted again; the
+    row records the embedding mode used, PSNR / SSIM / CIEDE2000 cover vs stego, the
+    fraction of pixels that differ from the cover, the embedding time, whether the payload
+    came back, and the PSNR of LSB replacement carrying the same bits.
     ``temperature_curve`` (only for the given ``temperatures``): full re-synthesis at each
     temperature with the cover's measured capacity at it.
     ``model``: the colour flow (name or weight file; None: the default) on ``device``.
     """
-    from stegnet import bits
+    from stegnet import adaptive, bits
     from stegnet.analysis import lsb_replace
     from stegnet.color import delta_e00_rgb
     from stegnet.errors import StegnetError
     from stegnet.metrics import psnr, ssim
-
-    from stegnet import adaptive
 
     bits.check_mode(mode)
     uses_flow = mode in bits.FLOW_MODES or bool(temperatures)

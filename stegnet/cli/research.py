@@ -121,6 +121,7 @@ def eval_bits_cmd(
     out: opt.OutOpt = None,
     limit: opt.LimitOpt = None,
     quiet: opt.QuietOpt = False,
+    mode: opt.ModeOpt = "auto",
 ) -> None:
     """Embed/extract payloads through saved PNGs (keyed and not); write JSON."""
     with errors():
@@ -132,8 +133,9 @@ def eval_bits_cmd(
         samples, dataset = _eval_samples(covers, held_out, size, limit, split)
         dev = resolve_device(device)
         payloads = tuple(p.strip() for p in sizes.split(",") if p.strip())
-        result = eval_bits(samples, model=model, device=dev, sizes=payloads,
+        result = eval_bits(samples, model=model, device=dev, sizes=payloads, mode=mode,
                            progress=progress("evaluating", quiet))
+        name = name if mode in ("flow", "sparse", "full") else "adaptive"  # no network
         result.update(model=name, dataset=dataset, device=dev, command=_command_line())
         _write_result(result, out or Path("results") / name / f"{dataset}.json", quiet)
         agg = result["aggregate"]
@@ -221,7 +223,7 @@ def eval_rate_distortion_cmd(
     out: opt.OutOpt = None,
     limit: opt.LimitOpt = None,
     quiet: opt.QuietOpt = False,
-    mode: Annotated[str, typer.Option(help="embed-bits --mode to measure.")] = "auto",
+    mode: opt.ModeOpt = "auto",
 ) -> None:
     """embed-bits quality vs payload (0.01-0.4 bit/pixel and capacity), LSB alongside."""
     with errors():

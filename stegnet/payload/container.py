@@ -100,6 +100,9 @@ MAGIC_PIXEL = b"SGN5"
 """Syndrome-coded frames in the pixel samples' least significant bits (:mod:`stegnet.adaptive`)."""
 
 
+STC_WORK = 2**27
+"""Trellis steps (columns x states) above which a code is not made taller: ~0.4 s."""
+
 @dataclass(frozen=True)
 class Layout:
     """How a syndrome-coded frame spreads over a channel: its magic, the most channel bits
@@ -113,12 +116,23 @@ class Layout:
     max_share: float
     min_width: int
     header_width: int = STC_HEADER_WIDTH
+    max_height: int = stc.HEIGHT
+
+    def height(self, columns: int) -> int:
+        """The code's constraint height for a part of ``columns`` channel bits: the
+        largest, up to ``max_height``, whose trellis (``columns * 2^h`` steps) stays within
+        :data:`STC_WORK` (a taller code needs fewer changes, 10 % at h = 9 vs 7, but each
+        step of h doubles the time); never below :data:`stc.HEIGHT`."""
+        h = stc.HEIGHT
+        while h < self.max_height and columns << (h + 1) <= STC_WORK:
+            h += 1
+        return h
 
 
 LATENT = Layout(MAGIC_SYNDROME, STC_MAX_WIDTH, STC_MAX_SHARE, 2)
 """The colour flow's latent signs (sparse embedding): noisy bits, narrow codes."""
 
-PIXEL = Layout(MAGIC_PIXEL, 128, 1.0, 1, 64)
+PIXEL = Layout(MAGIC_PIXEL, 128, 1.0, 1, 64, 9)
 """Pixel samples' LSBs (adaptive embedding): exact bits, a code as wide as the image allows
 (up to 128 samples per stream bit: wider codes need fewer changes but take longer)."""
 
@@ -312,10 +326,12 @@ def syndrome_frame(payload: bytes, n_bits: int, key: bytes | None = None,
     perm, keystream = _scramblers(_derive_seed(key), n_bits)
     message = (stream ^ keystream[: stream.size]).astype(np.uint8)
     first_body = HEADER_BITS * header_w
+    body_columns = (stream.size - HEADER_BITS) * body_w
     return stc.Frame([
-        (perm[:first_body].astype(np.int64), message[:HEADER_BITS], header_w),
-        (perm[first_body : first_body + (stream.size - HEADER_BITS) * body_w].astype(np.int64),
-         message[HEADER_BITS:], body_w),
+        (perm[:first_body].astype(np.int64), message[:HEADER_BITS], header_w,
+         layout.height(first_body)),
+        (perm[first_body : first_body + body_columns].astype(np.int64),
+         message[HEADER_BITS:], body_w, layout.height(body_columns)),
     ])
 
 
@@ -368,7 +384,8 @@ def _read_syndrome(arr: np.ndarray, perm: np.ndarray, keystream: np.ndarray, sta
     width = body_w if start else header_w
     first = start * header_w
     columns = perm[first : first + count * width]
-    message = stc.syndrome(arr[columns], count, width, interleaved=magic == MAGIC_SYNDROME_V3)
+    message = stc.syndrome(arr[columns], count, width, layout.height(columns.size),
+                           interleaved=magic == MAGIC_SYNDROME_V3)
     return np.packbits(message ^ keystream[start : start + count])
 
 

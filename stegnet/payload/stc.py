@@ -172,23 +172,24 @@ def embed(x: np.ndarray, rho: np.ndarray, message: np.ndarray, w: int,
 class Frame:
     """A message laid out as syndromes of several column sets, each with its own width.
 
-    ``parts``: ``(columns, message, w)`` triples: ``columns`` (len(message) * w,) int64,
+    ``parts``: ``(columns, message, w, h)``: ``columns`` (len(message) * w,) int64,
     distinct positions in a channel of bits; ``message`` (m,) uint8 0/1, the syndrome those
-    columns must have. What an embedder holds while it refines a stego: it can re-solve
+    columns must have; ``w`` and ``h`` the code's width and constraint height. What an
+    embedder holds while it refines a stego: it can re-solve
     for the cheapest changes from whatever the channel reads now.
     """
 
-    def __init__(self, parts: list[tuple[np.ndarray, np.ndarray, int]]) -> None:
+    def __init__(self, parts: list[tuple[np.ndarray, np.ndarray, int, int]]) -> None:
         self.parts = parts
-        self.positions = np.concatenate([columns for columns, _, _ in parts])
+        self.positions = np.concatenate([columns for columns, *_ in parts])
 
     def solve(self, bits: np.ndarray, costs: np.ndarray) -> np.ndarray:
         """Channel bits now (n,) 0/1 and flip costs (n,) -> the 0/1 bit each of
         :attr:`positions` must hold, the cheapest change that makes every syndrome right."""
-        return np.concatenate([embed(bits[columns], costs[columns], message, w)
-                               for columns, message, w in self.parts])
+        return np.concatenate([embed(bits[columns], costs[columns], message, w, h)
+                               for columns, message, w, h in self.parts])
 
     def errors(self, bits: np.ndarray) -> int:
         """Message bits that channel bits (n,) 0/1 read wrong."""
-        return sum(int((syndrome(bits[columns], len(message), w) != message).sum())
-                   for columns, message, w in self.parts)
+        return sum(int((syndrome(bits[columns], len(message), w, h) != message).sum())
+                   for columns, message, w, h in self.parts)
