@@ -240,7 +240,7 @@ def rate_distortion_table(path: Path) -> str:
     if not path.exists():
         return ""
     result = json.loads(path.read_text())
-    lines = ["| payload (bit/pixel) | round trips ok | not embedded | sparse | PSNR (dB) | "
+    lines = ["| payload (bit/pixel) | round trips ok | not embedded | mode | PSNR (dB) | "
              "pixels changed | ΔE00 | LSB same bits PSNR | embed time (s) |",
              "|---|---|---|---|---|---|---|---|---|"]
     for point in result["curve"]:
@@ -253,12 +253,19 @@ def rate_distortion_table(path: Path) -> str:
         lines.append(
             f"| {label} | {point['ok']}/{point['images']} | "
             f"{point.get('refused', point.get('above_capacity', 0))} | "
-            f"{point['sparse']} | {_fmt(point['psnr']['mean'])} / {_fmt(point['psnr']['min'])}"
+            f"{_modes(point)} | {_fmt(point['psnr']['mean'])} / {_fmt(point['psnr']['min'])}"
             f" | {100 * point['changed_pixels']['mean']:.1f}% / "
             f"{100 * point['changed_pixels']['max']:.1f}% | "
             f"{_fmt(point['delta_e00_mean']['mean'])} | {_fmt(lsb) if lsb else 'n/a'} | "
             f"{_fmt(point['embed_seconds']['mean'], 1)} |")
     return "\n".join(lines) + "\n"
+
+
+def _modes(point: dict) -> str:
+    """How many images of a rate-distortion point used each embedding mode."""
+    counts = {"adaptive": point.get("adaptive", 0), "sparse": point.get("sparse", 0)}
+    counts["full"] = point["images"] - point.get("refused", 0) - sum(counts.values())
+    return ", ".join(f"{name} {n}" for name, n in counts.items() if n) or "-"
 
 
 ROBUST_START, ROBUST_END = "<!-- robust:start -->", "<!-- robust:end -->"

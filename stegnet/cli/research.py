@@ -452,7 +452,7 @@ def bench(
     sizes: Annotated[str, typer.Option(help="Comma-separated square sizes in pixels.")] = (
         "256,512,1024,2048"),
     device: opt.DeviceOpt = "auto",
-    methods: Annotated[str, typer.Option(help="Comma-separated: hide, bits, robust.")] = (
+    methods: Annotated[str, typer.Option(help="Comma-separated: hide, bits, flow, robust.")] = (
         "hide,bits,robust"),
     large: Annotated[bool, typer.Option(help="Also run a 6000x4000 (24 MP) image in a fresh "
                                         "process and report its own peak RSS.")] = False,

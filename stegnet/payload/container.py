@@ -101,7 +101,7 @@ MAGIC_PIXEL = b"SGN5"
 
 
 STC_WORK = 2**27
-"""Trellis steps (columns x states) above which a code is not made taller: ~0.4 s."""
+"""Trellis work (columns x states) a code's height keeps within, where it can (~0.4 s)."""
 
 @dataclass(frozen=True)
 class Layout:
@@ -117,13 +117,14 @@ class Layout:
     min_width: int
     header_width: int = STC_HEADER_WIDTH
     max_height: int = stc.HEIGHT
+    min_height: int = stc.HEIGHT
 
     def height(self, columns: int) -> int:
-        """The code's constraint height for a part of ``columns`` channel bits: the
-        largest, up to ``max_height``, whose trellis (``columns * 2^h`` steps) stays within
-        :data:`STC_WORK` (a taller code needs fewer changes, 10 % at h = 9 vs 7, but each
-        step of h doubles the time); never below :data:`stc.HEIGHT`."""
-        h = stc.HEIGHT
+        """The code's constraint height for a part of ``columns`` channel bits: the largest
+        within ``min_height .. max_height`` whose trellis (``columns * 2^h`` steps) stays
+        within :data:`STC_WORK`. A taller code needs fewer changes (~6 % fewer at h = 9
+        than at 7 on 256 px covers) but each step of h doubles the time and the memory."""
+        h = self.min_height
         while h < self.max_height and columns << (h + 1) <= STC_WORK:
             h += 1
         return h
@@ -132,9 +133,10 @@ class Layout:
 LATENT = Layout(MAGIC_SYNDROME, STC_MAX_WIDTH, STC_MAX_SHARE, 2)
 """The colour flow's latent signs (sparse embedding): noisy bits, narrow codes."""
 
-PIXEL = Layout(MAGIC_PIXEL, 128, 1.0, 1, 64, 9)
+PIXEL = Layout(MAGIC_PIXEL, 128, 1.0, 1, 64, 9, 4)
 """Pixel samples' LSBs (adaptive embedding): exact bits, a code as wide as the image allows
-(up to 128 samples per stream bit: wider codes need fewer changes but take longer)."""
+(up to 128 samples per stream bit: wider codes need fewer changes but take longer), 2^4 to
+2^9 trellis states (7 at 512 x 512 px; 4 for a 24 MP photo at capacity)."""
 
 CODEWORD_BITS = 8 * RS_N
 """Channel bits per codeword (2040)."""

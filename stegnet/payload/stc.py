@@ -84,7 +84,9 @@ def syndrome(y: np.ndarray, m: int, w: int, h: int = HEIGHT,
     y = np.asarray(y, dtype=np.uint8).reshape(m, w)
     n_lanes = lanes(m)
     blocks = -(-m // n_lanes)
-    contrib = (y.astype(np.int64) @ _row_matrix(w, h).T.astype(np.int64)) & 1  # (m, h)
+    # (m, h) parities; float32 sums of at most w <= 2^24 ones are exact, and BLAS-fast
+    contrib = (y.astype(np.float32) @ _row_matrix(w, h).T.astype(np.float32)).astype(
+        np.int64) & 1
     contrib = np.concatenate([contrib, np.zeros((blocks * n_lanes - m, h), np.int64)])
     if interleaved:  # message bit i = block i // L of lane i % L
         contrib = contrib.reshape(blocks, n_lanes, h).transpose(1, 0, 2)
