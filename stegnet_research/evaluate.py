@@ -268,7 +268,7 @@ def eval_bits(
     used = sorted({r["nsym"] for r in rows if "nsym" in r})
     aggregate["nsym_used"] = {f"{mode} {n}": sum(1 for r in rows if r.get("nsym") == n
                                                  and r.get("mode") == mode)
-                              for mode in ("sparse", "full") for n in used}
+                              for mode in ("adaptive", "sparse", "full") for n in used}
     aggregate["nsym_used"] = {k: v for k, v in aggregate["nsym_used"].items() if v}
     aggregate["wrong_key_checks"] = sum(1 for r in rows if "wrong_key_rejected" in r)
     aggregate["wrong_key_rejected"] = sum(1 for r in rows if r.get("wrong_key_rejected"))

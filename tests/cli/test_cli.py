@@ -205,6 +205,31 @@ def test_embed_extract_end_to_end_with_key(files) -> None:
     assert not (files["dir"] / "w").exists()
 
 
+def test_default_mode_is_adaptive_and_flow_modes_stay_available(files) -> None:
+    """The default needs no network (a --model is refused with it); --mode flow still
+    embeds with the colour flow, and extract-bits finds either channel on its own."""
+    found = {}
+    for mode in ("auto", "flow"):
+        stego = files["dir"] / f"{mode}.png"
+        result = runner.invoke(app, ["embed-bits", str(files["cover"]), "--text", mode,
+                                     "--mode", mode, "-o", str(stego), "--json"])
+        assert result.exit_code == 0, result.stderr
+        record = json.loads(result.stdout)
+        assert record["mode"] == ("adaptive" if mode == "auto" else "sparse")
+        out = runner.invoke(app, ["extract-bits", str(stego), "-o",
+                                  str(files["dir"] / f"{mode}.txt"), "--json"])
+        assert out.exit_code == 0, out.stderr
+        found[mode] = json.loads(out.stdout)["channel"]
+        assert (files["dir"] / f"{mode}.txt").read_text() == mode
+    assert found == {"auto": "adaptive", "flow": "standard"}
+    refused = runner.invoke(app, ["embed-bits", str(files["cover"]), "--text", "x",
+                                  "--model", "cinn-s6", "-o", str(files["dir"] / "m.png")])
+    assert refused.exit_code == 2 and "--mode flow" in _one_error_line(refused)
+    assert not (files["dir"] / "m.png").exists()
+    cap = json.loads(runner.invoke(app, ["capacity", str(files["cover"]), "--json"]).stdout)
+    assert cap["channel"] == "adaptive" and cap["bits_per_pixel"] > 2
+
+
 def test_extract_from_clean_image_says_no_payload(files) -> None:
     result = runner.invoke(
         app, ["extract-bits", str(files["cover"]), "-o", str(files["dir"] / "x.bin")]
