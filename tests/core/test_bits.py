@@ -238,7 +238,7 @@ def test_bits_studies_use_the_given_model_and_device(flow, recorded_loads,
     monkeypatch.setattr(bits, "analyse", lambda model, image: (
         analysed.append(model), real_analyse(model, image))[1])
     result = eval_bits(covers, model=weights, device="cpu", sizes=("1",),
-                       keyed_modes=(False,))
+                       keyed_modes=(False,), mode="flow")
     assert recorded_loads == [("bits", weights, "cpu")]
     assert result["aggregate"]["failures"] == 0 and result["ecc_nsym"] == bits.ecc_nsym(flow)
     curve = eval_rate_distortion(covers, rates=(0.01,), model=weights, device="cpu",
