@@ -88,7 +88,8 @@ def plot(result: dict, path: Path) -> None:
         ax.set_visible(False)
     photos = result["split"]["photos"]
     fewer = result.get("settings", {}).get("method_photos") or {}
-    note = "".join(f"; {METHOD_LABELS.get(m, m)}: {n[1]} photos" for m, n in fewer.items())
+    note = "".join(f"; {METHOD_LABELS.get(m, m)}: {n[1]} photos" for m, n in fewer.items()
+                   if n[1])  # 0: all of the split's photos
     fig.suptitle(f"Detection vs payload: held-out accuracy on {photos['heldout']} photos of "
                  f"held-out packages ({result['split']['covers']['heldout']} covers + stego"
                  f"{note})", fontsize=11)
