@@ -227,16 +227,7 @@ def embed_bits(
         if output == "-" and json_out:
             raise UsageError("--json prints on stdout: write the stego to a file with -o")
         bits.check_temperature(temperature)
-        bits.check_mode(mode)
-        if robust and mode != "auto":
-            raise UsageError("--mode applies to the standard channel, not to --robust")
-        uses_model = robust or mode in bits.FLOW_MODES
-        if model is not None and not uses_model:
-            from stegnet.zoo import get_model_info
-
-            get_model_info("bits", model)  # a bad name says so first
-            raise UsageError("--model names a colour flow: use it with --mode flow, sparse or "
-                             "full (the default adaptive mode uses no network)")
+        uses_model = _uses_model(mode, robust, model)
         plan = batch.plan(cover, output, inputs=[payload], force=force)
         key_bytes = read_key(key, key_file)
         data = text.encode("utf-8") if text is not None else read_bytes(payload)
@@ -358,20 +349,11 @@ def capacity(
     covers get stronger ECC and less room); --nominal skips it (size-only figure).
     """
     with errors():
-        from stegnet import api, bits
+        from stegnet import api
         from stegnet.keys import read_key
         from stegnet.zoo import get_model_info
 
-        bits.check_mode(mode)
-        if robust and mode != "auto":
-            raise UsageError("--mode applies to the standard channel, not to --robust")
-        uses_model = robust or mode in bits.FLOW_MODES
-        if model is not None and not uses_model:
-            from stegnet.zoo import get_model_info
-
-            get_model_info("bits", model)  # a bad name says so first
-            raise UsageError("--model names a colour flow: use it with --mode flow, sparse or "
-                             "full (the default adaptive mode uses no network)")
+        uses_model = _uses_model(mode, robust, model)
         task = "robust" if robust else "bits"
         name = get_model_info(task, model).name if uses_model else "hill-stc"
         keyed = read_key(key, key_file) is not None
@@ -474,3 +456,22 @@ def models(json_out: JsonOpt = False) -> None:
                       if "accuracy" in held and "auc" in held else "")
             print(f"detect {card.get('name')}: CNN steganalyser for {card.get('method')} "
                   f"stego{scores}")
+
+
+def _uses_model(mode: str, robust: bool, model: str | None) -> bool:
+    """Whether embed-bits / capacity in ``mode`` run a network (the robust channel or the
+    colour flow); UsageError for a bad mode, --mode with --robust, or --model with the
+    default (adaptive) mode, which uses none (a bad model name is reported first)."""
+    from stegnet import bits
+
+    bits.check_mode(mode)
+    if robust and mode != "auto":
+        raise UsageError("--mode applies to the standard channel, not to --robust")
+    uses_model = robust or mode in bits.FLOW_MODES
+    if model is not None and not uses_model:
+        from stegnet.zoo import get_model_info
+
+        get_model_info("bits", model)  # a bad name says so first
+        raise UsageError("--model names a colour flow: use it with --mode flow, sparse or "
+                         "full (the default adaptive mode uses no network)")
+    return uses_model
