@@ -340,7 +340,7 @@ def capacity(
     """Print how many payload bytes COVER carries reliably (after framing and ECC).
 
     The default (adaptive) channel is exact: its capacity depends only on the size
-    (about 2.9 bit/pixel; far below that, at 0.05-0.2 bit/pixel, is where it conceals).
+    (about 2.8 bit/pixel; far below that, up to ~0.05 bit/pixel, is where it conceals).
     With --robust: the robust channel's capacity, the same for every photo of at least
     512 px on the short side.
 
