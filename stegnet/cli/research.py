@@ -125,17 +125,17 @@ def eval_bits_cmd(
 ) -> None:
     """Embed/extract payloads through saved PNGs (keyed and not); write JSON."""
     with errors():
+        from stegnet.bits import FLOW_MODES
         from stegnet.device import resolve_device
         from stegnet.zoo import get_model_info
         from stegnet_research.evaluate import eval_bits
-
         name = get_model_info("bits", model).name
         samples, dataset = _eval_samples(covers, held_out, size, limit, split)
         dev = resolve_device(device)
         payloads = tuple(p.strip() for p in sizes.split(",") if p.strip())
         result = eval_bits(samples, model=model, device=dev, sizes=payloads, mode=mode,
                            progress=progress("evaluating", quiet))
-        name = name if mode in ("flow", "sparse", "full") else "adaptive"  # no network
+        name = name if mode in FLOW_MODES else "adaptive"  # the default uses no network
         result.update(model=name, dataset=dataset, device=dev, command=_command_line())
         _write_result(result, out or Path("results") / name / f"{dataset}.json", quiet)
         agg = result["aggregate"]
