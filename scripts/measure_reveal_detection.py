@@ -104,8 +104,8 @@ def covers(held: list[Path]) -> list[tuple[str, str, np.ndarray, np.ndarray]]:
 def largest_sparse_payload(height: int, width: int, nsym: int) -> int:
     """The largest payload embed-bits still embeds sparsely (auto mode), or 0 if this
     version of stegnet.bits has no sparse mode. ``nsym``: the flow's base error correction
-    (:func:`stegnet.bits.ecc_nsym`)."""
-    from stegnet import bits
+    (:func:`stegnet.channels.flow.embed.ecc_nsym`)."""
+    from stegnet.channels.flow import embed as bits
     from stegnet.payload import container
 
     if not hasattr(bits, "SPARSE_MAX_FRACTION") or not hasattr(container, "needed_bits"):
@@ -152,13 +152,14 @@ def main(argv: list[str] | None = None) -> None:
 
     import torch
 
-    from stegnet import bits, hiding
+    from stegnet import hiding
+    from stegnet.channels.flow import embed as bits
     from stegnet.device import thread_count
     from stegnet.zoo import load
 
     torch.set_num_threads(args.threads or thread_count())
     hide_s8, hide_s4 = load("hide"), load("hide", "hinet-s4")
-    flow = load("bits")
+    flow = load("flow")
     nsym = bits.ecc_nsym(flow)
     wanted = {name.strip() for name in args.sets.split(",")}
     plan = [entry for entry in covers(held_out_photos(args.data)) if entry[0] in wanted]

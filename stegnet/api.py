@@ -14,7 +14,7 @@ Example::
 
     from stegnet import api
     stego = api.hide("cover.png", "secret.png", key="pass phrase")
-    report = api.embed("cover.png", b"meet at noon", key="k")
+    report = api.embed("cover.png", b"meet at noon", key="k")  # the pixel channel
     assert api.extract(report.stego, key="k") == b"meet at noon"
 
 Errors are :class:`stegnet.errors.StegnetError` subclasses with a one-line message
@@ -25,26 +25,29 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from stegnet.errors import InputError, NoHiddenImage, PayloadTooLarge, UsageError
+from stegnet.errors import (
+    InputError,
+    NoHiddenImage,
+    PayloadError,
+    PayloadNotFound,
+    PayloadTooLarge,
+    UsageError,
+)
+from stegnet.imageio import require_min_side
 from stegnet.keys import KeyLike, as_key
 
 if TYPE_CHECKING:
-    from stegnet.bits import EmbedReport
+    from stegnet.channels import Channel, Report
     from stegnet.hiding import Detection
     from stegnet.zoo import LoadedModel
 
 ImageLike = np.ndarray | str | os.PathLike
 Progress = Callable[[int, int], None] | None
-
-GREY_COVER_MESSAGE = (
-    "cover is grey-scale: embed-bits hides bytes in colour detail, which would make a grey "
-    "photo visibly colourful; use a colour photo (or --allow-grey)")
-
 
 def load_model(task: str, model: Any = None, device: str = "auto") -> LoadedModel:
     """Resolve ``model`` (name, path, LoadedModel or None) and ``device`` for ``task``."""
@@ -105,10 +108,12 @@ def reveal(stego: ImageLike, *, key: KeyLike = None, model: Any = None, device: 
     net = load_model("hide", model, device)
     found = None
     if check:
-        found = hiding.detect(stego_img, load_model("bits", None, net.device))
+        found = hiding.detect(stego_img, load_model("flow", None, net.device))
         if not found.detected:
-            if _carries_robust_payload(stego_img, net.device):
-                looks = "an embed-bits --robust stego: try `stegnet extract-bits`"
+            holder = _byte_channel_holding(stego_img, net.device)
+            if holder is not None:
+                looks = (f"an embed-bits --channel {holder} stego: try `stegnet "
+                         f"extract-bits`")
             elif found.cnn_logit > 0:
                 looks = "an embed-bits stego: try `stegnet extract-bits`"
             else:
@@ -121,240 +126,280 @@ def reveal(stego: ImageLike, *, key: KeyLike = None, model: Any = None, device: 
     return Revealed(image, found)
 
 
-def _carries_robust_payload(image: np.ndarray, device: str) -> bool:
-    """Whether an unkeyed robust frame is in ``image`` (keyed ones are invisible here)."""
-    from stegnet import robust as robust_channel
+def _byte_channel_holding(image: np.ndarray, device: str) -> str | None:
+    """The first channel (registry order) without a network whose frame is in ``image``,
+    else the robust channel's if it holds one, else None (a keyed frame counts as one:
+    found but not readable; the flow is judged by reveal's own check instead)."""
+    from stegnet.channels import in_extraction_order
     from stegnet.errors import PayloadNotFound, StegnetError
 
-    if min(image.shape[:2]) < robust_channel.MIN_STEGO_SIDE:
-        return False
-    try:
-        robust_channel.extract(image, None, load_model("robust", None, device))
-    except PayloadNotFound:
-        return False
-    except StegnetError:  # a frame, but encrypted or damaged
-        return True
-    return True
+    for chosen in in_extraction_order("pixels"):
+        if chosen.model_task not in (None, "robust") or min(image.shape[:2]) < \
+                chosen.min_stego_side:
+            continue
+        net = load_model(chosen.model_task, None, device) if chosen.model_task else None
+        try:
+            chosen.extract(image, None, net)
+        except PayloadNotFound:
+            continue
+        except StegnetError:  # a frame, but encrypted or damaged
+            return chosen.name
+        return chosen.name
+    return None
 
 
 # ---------------------------------------------------------------- bytes
 @dataclass
 class Embedded:
-    """The stego of :func:`embed` and what it cost (``report``: raw errors, mode, ECC)."""
+    """The stego of :func:`embed` and what it cost.
 
-    stego: np.ndarray
-    report: EmbedReport
-    capacity_bytes: int
-    changed_pixels: float  # share of pixels that differ from the cover
-    extra: dict = field(default_factory=dict)
-
-
-def too_small_message(width: int, height: int, keyed: bool, nsym: int | None) -> str:
-    """Why an image carries no payload at all, with the smallest square that does
-    (``nsym``: the colour flow's error correction; None for the adaptive channel)."""
-    from stegnet import adaptive, bits
-
-    def carries(side: int) -> bool:
-        if nsym is None:
-            return adaptive.capacity(side, side, keyed) > 0
-        return bits.capacity(side, side, keyed, nsym) > 0
-
-    side = next((s for s in range(bits.MIN_COVER_SIDE, 8193) if carries(s)), None)
-    need = f"; it needs about {side}x{side} pixels or more" if side else ""
-    return (f"this image ({width}x{height}) is too small to carry any payload"
-            f"{' with a key' if keyed else ''}{need}")
-
-
-def embed(cover: ImageLike, payload: bytes, *, key: KeyLike = None, model: Any = None,
-          device: str = "auto", mode: str = "auto", temperature: float = 0.6,
-          allow_grey: bool = False, progress: Progress = None, label: str = "",
-          robust: bool = False) -> Embedded:
-    """Hide ``payload`` bytes in the colour of ``cover`` (bit-exact after an 8-bit PNG).
-
-    ``mode``: ``auto`` (default) = ``adaptive``: +-1 changes at the cheapest pixel samples
-    (:mod:`stegnet.adaptive`; ``model`` and ``temperature`` do not apply); the colour
-    flow's ``flow`` (cover-preserving ``sparse`` for small payloads, ``full`` re-synthesis
-    for large ones), ``sparse`` or ``full`` (see :mod:`stegnet.bits`). Grey-scale covers
-    are refused unless ``allow_grey``. Raises PayloadTooLarge if the payload does not fit.
-
-    ``robust``: use the robust channel instead (:mod:`stegnet.robust`; ``model`` then
-    names a robust model): a few hundred bytes in the luminance of any photo that survive
-    JPEG re-compression, resizing and noise. ``mode`` and ``temperature`` do not apply;
-    grey covers stay grey.
+    ``stego``: in the channel's medium (an (H, W, 3) uint8 array, or a
+    :class:`stegnet.jpegio.JpegCover` for the ``jpeg`` channel); ``report``: the channel's
+    :class:`~stegnet.channels.Report`; ``changed``: share of the cover's pixels (JPEG: of
+    its coefficients) that differ in the stego.
     """
-    from stegnet import bits
-    from stegnet.greyscale import is_grey
 
+    stego: Any
+    report: Report
+    capacity_bytes: int
+    changed: float
+
+    @property
+    def channel(self) -> str:
+        return self.report.channel
+
+    @property
+    def changed_pixels(self) -> float:  # the name scripts used before the JPEG channel
+        return self.changed
+
+
+def changed_share(cover: Any, stego: Any) -> float:
+    """Share of ``cover``'s pixels (H, W, 3 arrays: any sample differs) or coefficients
+    (JPEG covers) that differ in ``stego``; in [0, 1]."""
+    if isinstance(cover, np.ndarray):
+        return float((stego != cover).any(axis=-1).mean())
+    return float(cover.changed_share(stego))
+
+
+def _channel(channel: str | None, mode: str | None, robust: bool, options: dict,
+             default: str = "pixel") -> tuple[Channel, dict]:
+    """The chosen channel and its options (the deprecated ``mode`` / ``robust`` spellings
+    resolved; options it does not take are a UsageError)."""
+    from stegnet.channels import registry
+
+    name, implied = registry.resolve(channel, mode, robust, default)
+    chosen = registry.get(name)
+    options = {**implied, **{k: v for k, v in options.items() if v is not None}}
+    registry.check_options(chosen, options)
+    return chosen, options
+
+
+def _channel_model(chosen: Channel, model: Any, device: str) -> LoadedModel | None:
+    """The channel's network (``model``: a name, path or loaded model of its task), or
+    None; a model for a channel without a network is a UsageError."""
+    if chosen.model_task is None:
+        if model is not None:
+            raise UsageError(f"--model names a network, and the {chosen.name} channel uses "
+                             f"none (models are for the flow and robust channels)")
+        return None
+    return load_model(chosen.model_task, model, device)
+
+
+def _cover(cover: Any, chosen: Channel, min_side: int, label: str, options: dict) -> Any:
+    """``cover`` (path or array) in ``chosen``'s medium."""
+    if chosen.medium == "jpeg":
+        from stegnet.jpegio import as_jpeg_cover
+
+        return as_jpeg_cover(cover, options.get("quality"))
+    return _image(cover, min_side, label)
+
+
+def too_small_message(width: int, height: int, keyed: bool, chosen: Channel,
+                      model: Any = None) -> str:
+    """Why an image carries no payload on ``chosen``, with the smallest square that does."""
+    def carries(side: int) -> bool:
+        blank = np.zeros((side, side, 3), np.uint8)
+        return chosen.capacity(blank, keyed, model, measured=False) > 0
+
+    side = None
+    if chosen.medium == "pixels":
+        side = next((s for s in range(chosen.min_cover_side, 8193) if carries(s)), None)
+    need = f"; it needs about {side}x{side} pixels or more" if side else ""
+    return (f"this image ({width}x{height}) is too small to carry any payload on the "
+            f"{chosen.name} channel{' with a key' if keyed else ''}{need}")
+
+
+def embed(cover: ImageLike, payload: bytes, *, channel: str | None = None,
+          key: KeyLike = None, model: Any = None, device: str = "auto",
+          progress: Progress = None, label: str = "", mode: str | None = None,
+          robust: bool = False, **options: Any) -> Embedded:
+    """Hide ``payload`` bytes in ``cover`` on ``channel`` (default ``pixel``; the names and
+    what each survives: :mod:`stegnet.channels`).
+
+    ``options`` belong to the channel (a UsageError names the channel an option belongs
+    to): the flow's ``flow_mode``, ``temperature``, ``allow_grey``; the JPEG channel's
+    ``quality`` (for a cover that is not a JPEG yet). ``model``: the channel's network (a
+    name, path or :class:`~stegnet.zoo.LoadedModel`). ``mode`` / ``robust``: the former
+    spellings of the channel (``mode`` ``flow``/``sparse``/``full`` = the flow channel).
+    Raises PayloadTooLarge if the payload does not fit (the message says the capacity).
+    """
     prefix = f"{label}: " if label else ""
-    if robust:
-        return _embed_robust(cover, payload, as_key(key), load_model("robust", model, device),
-                             prefix)
-    bits.check_temperature(temperature)
-    bits.check_mode(mode)
-    cover_img = _image(cover, bits.MIN_COVER_SIDE, "cover")
-    if not allow_grey and is_grey(cover_img):
-        raise InputError(f"{prefix}{GREY_COVER_MESSAGE}")
+    chosen, options = _channel(channel, mode, robust, options)
+    cover_obj = _cover(cover, chosen, chosen.min_cover_side, "cover", options)
+    net = _channel_model(chosen, model, device)
     key_bytes = as_key(key)
-    height, width = cover_img.shape[:2]
-    if mode not in bits.FLOW_MODES:
-        from stegnet import adaptive
-        from stegnet.zoo import LoadedModel, get_model_info
-
-        if model is not None and not isinstance(model, LoadedModel):
-            get_model_info("bits", model)  # ignored by this mode, but a bad name is an error
-        cap = adaptive.capacity(height, width, key_bytes is not None)
-        if cap <= 0:
-            raise PayloadTooLarge(prefix + too_small_message(width, height,
-                                                             key_bytes is not None, None))
-        try:
-            report = bits.embed(cover_img, payload, key_bytes, mode=mode)
-        except PayloadTooLarge as error:
-            raise PayloadTooLarge(f"{prefix}{error}") from None
-        changed = float((report.stego != cover_img).any(axis=-1).mean())
-        return Embedded(report.stego, report, cap, changed)
-    flow = load_model("bits", model, device)
-    nsym = bits.ecc_nsym(flow)
-    cap = bits.capacity(height, width, key_bytes is not None, nsym)
+    cap = _capacity_of(chosen, cover_obj, key_bytes is not None, net, options)
     if cap <= 0:
+        height, width = _size(cover_obj)
         raise PayloadTooLarge(prefix + too_small_message(width, height, key_bytes is not None,
-                                                         nsym))
-    report = bits.embed(cover_img, payload, key_bytes, flow, progress=progress,
-                        temperature=temperature, mode=mode)
-    changed = float((report.stego != cover_img).any(axis=-1).mean())
-    return Embedded(report.stego, report, cap, changed)
-
-
-def _embed_robust(cover: ImageLike, payload: bytes, key: bytes | None, model: LoadedModel,
-                  prefix: str) -> Embedded:
-    from stegnet import robust as robust_channel
-
-    cover_img = _image(cover, robust_channel.MIN_COVER_SIDE, "cover")
-    cap = robust_channel.capacity(model, key is not None)
+                                                         chosen, net))
     try:
-        report = robust_channel.embed(cover_img, payload, key, model)
-    except PayloadTooLarge as error:
-        raise PayloadTooLarge(f"{prefix}{error}") from None
-    changed = float((report.stego != cover_img).any(axis=-1).mean())
-    return Embedded(report.stego, report, cap, changed)
+        report = chosen.embed(cover_obj, payload, key_bytes, net, progress, **options)
+    except (PayloadTooLarge, InputError) as error:
+        raise type(error)(f"{prefix}{error}") from None
+    return Embedded(report.stego, report, cap, changed_share(cover_obj, report.stego))
+
+
+def _size(cover: Any) -> tuple[int, int]:
+    return (cover.shape[0], cover.shape[1]) if isinstance(cover, np.ndarray) else (
+        cover.height, cover.width)
+
+
+def _capacity_of(chosen: Channel, cover: Any, keyed: bool, net: Any, options: dict) -> int:
+    """Nominal (size-only) capacity: what embedding checks before trying."""
+    sized = {k: v for k, v in options.items() if k != "measured"}
+    return chosen.capacity(cover, keyed, net, **sized, measured=False) \
+        if "measured" in chosen.options else chosen.capacity(cover, keyed, net, **sized)
 
 
 @dataclass
 class Extracted:
-    """What :func:`extract_found` recovered, and from which channel and model."""
+    """What :func:`extract_found` recovered, from which channel and with which model."""
 
     payload: bytes
-    channel: str  # "robust", "adaptive" or "standard" (the colour flow's)
-    model: str
+    channel: str  # a name of stegnet.channels.ORDER
+    model: str  # the channel's network, "" if it uses none
 
 
 def extract_found(stego: ImageLike, *, key: KeyLike = None, model: Any = None,
-                  device: str = "auto", robust: bool | None = None) -> Extracted:
+                  device: str = "auto", channel: str | None = None,
+                  robust: bool | None = None) -> Extracted:
     """Like :func:`extract`, also saying which channel held the payload.
 
-    ``robust``: True reads only the robust channel (``model`` names a robust model),
-    False only the standard ones, None (default) the robust channel first (fast) and then
-    the standard ones: adaptive (no network), then the colour flow's (``model`` names a
-    standard model). A frame that a channel found but could not repair is reported if the
-    others find nothing either.
+    ``channel``: read only that channel; None (default) tries every channel in the
+    registry's order (:data:`stegnet.channels.ORDER`) that fits the stego (a JPEG file's
+    coefficients, or its pixels). ``model``: the network of the chosen channel, or with no
+    channel the colour flow's. A frame that a channel found but could not repair (wrong key,
+    damage) is reported if the others find nothing either. ``robust``: the former
+    spelling of ``channel="robust"`` (False: every channel but the robust one).
     """
-    from stegnet import adaptive, bits
-    from stegnet import robust as robust_channel
-    from stegnet.errors import PayloadError, PayloadNotFound
+    from stegnet.channels import in_extraction_order, registry
 
     key_bytes = as_key(key)
-    min_side = robust_channel.MIN_STEGO_SIDE if robust else bits.MIN_COVER_SIDE
-    stego_img = _image(stego, min_side, "stego image")
-    robust_error: PayloadError | None = None
-    if robust is not False and min(stego_img.shape[:2]) >= robust_channel.MIN_STEGO_SIDE:
-        net = load_model("robust", model if robust else None, device)
+    if channel is not None or robust:
+        candidates = [registry.get(registry.resolve(channel, None, bool(robust))[0])]
+    else:
+        candidates = [c for c in in_extraction_order()
+                      if not (robust is False and c.name == "robust")]
+    sources = _stego_sources(stego, candidates, explicit=len(candidates) == 1)
+    worst: PayloadError | None = None
+    for chosen in candidates:
+        source = sources.get(chosen.medium)
+        if source is None or (len(candidates) > 1 and min(_size(source)) < chosen.min_stego_side):
+            continue
+        if len(candidates) == 1 and chosen.medium == "pixels":
+            require_min_side(source, chosen.min_stego_side, "stego image")
+        given = model if (len(candidates) == 1 or chosen.model_task == "flow"
+                          or _task_of(model) == chosen.model_task) else None
+        net = _channel_model(chosen, given, device) if chosen.model_task else None
         try:
-            return Extracted(robust_channel.extract(stego_img, key_bytes, net), "robust",
-                             net.name)
+            payload = chosen.extract(source, key_bytes, net)
         except PayloadError as error:
-            if robust:
-                raise
-            robust_error = error
-    try:
-        return Extracted(adaptive.extract(stego_img, key_bytes), "adaptive", "hill-stc")
-    except PayloadError as error:
-        adaptive_error = error
-    flow = load_model("bits", model, device)
-    try:
-        return Extracted(bits.extract_flow(stego_img, key_bytes, flow), "standard", flow.name)
-    except PayloadError as error:
-        worst = bits.more_telling(adaptive_error, error)
-        if robust_error is not None and isinstance(worst, PayloadNotFound):
-            worst = robust_error
-        raise worst from None
+            worst = error if worst is None or isinstance(worst, PayloadNotFound) else worst
+            continue
+        return Extracted(payload, chosen.name, net.name if net is not None else "")
+    if worst is None:
+        raise PayloadNotFound("no payload found (no channel can read this file)")
+    raise worst from None
+
+
+def _task_of(model: Any) -> str | None:
+    from stegnet.zoo import LoadedModel
+
+    return model.info.task if isinstance(model, LoadedModel) else None
+
+
+def _stego_sources(stego: Any, candidates: list[Channel], explicit: bool) -> dict[str, Any]:
+    """The stego in each medium the candidates read: ``pixels`` (decoded), and ``jpeg``
+    (the coefficients) when it is a JPEG file (or already a JpegCover)."""
+    media = {c.medium for c in candidates}
+    sources: dict[str, Any] = {}
+    if "jpeg" in media:
+        from stegnet.jpegio import is_jpeg_source, read_jpeg
+
+        if is_jpeg_source(stego):
+            sources["jpeg"] = stego if not isinstance(stego, str | os.PathLike | bytes) \
+                else read_jpeg(stego)
+        elif explicit:
+            raise InputError("the jpeg channel reads JPEG files only")
+    if "pixels" in media:
+        if not isinstance(stego, np.ndarray) and not isinstance(stego, str | os.PathLike):
+            from stegnet.jpegio import decode_pixels
+
+            sources["pixels"] = decode_pixels(stego)
+        else:
+            sources["pixels"] = _image(stego, 1, "stego image")
+    return sources
 
 
 def extract(stego: ImageLike, *, key: KeyLike = None, model: Any = None,
-            device: str = "auto", robust: bool | None = None) -> bytes:
+            device: str = "auto", channel: str | None = None,
+            robust: bool | None = None) -> bytes:
     """The bytes :func:`embed` hid; PayloadNotFound / WrongKeyOrCorrupted, never garbage.
-    ``robust``: see :func:`extract_found` (default: try the robust channel, then the
-    standard one)."""
-    return extract_found(stego, key=key, model=model, device=device, robust=robust).payload
+    ``channel``: see :func:`extract_found` (default: every channel in the registry's
+    order)."""
+    return extract_found(stego, key=key, model=model, device=device, channel=channel,
+                         robust=robust).payload
 
 
 @dataclass
 class Capacity:
-    """How many payload bytes a cover carries (after framing and error correction)."""
+    """How many payload bytes a cover carries on a channel (after framing and ECC)."""
 
     capacity_bytes: int
-    nominal_capacity_bytes: int  # size-only figure for the weakest error correction
+    nominal_capacity_bytes: int  # size-only figure (the flow: its weakest error correction)
     width: int
     height: int
     keyed: bool
     measured: bool  # True: a trial embedding measured it on this cover
+    channel: str = "pixel"
+    model: str = ""
 
     @property
     def bits_per_pixel(self) -> float:
         return round(8 * self.capacity_bytes / (self.width * self.height), 4)
 
 
-def capacity(cover: ImageLike, *, keyed: bool = False, model: Any = None,
-             device: str = "auto", measured: bool = True,
-             temperature: float = 0.6, robust: bool = False, mode: str = "auto") -> Capacity:
-    """Payload bytes ``cover`` carries reliably. ``mode`` as for :func:`embed`: the default
-    (adaptive) channel is exact, so its capacity depends only on the size; the colour
-    flow's modes measure it by a trial embedding (default), or give the nominal size-only
-    figure (``measured=False``). InputError if it carries none.
-    ``robust``: the robust channel's capacity (the same for every photo it accepts)."""
-    from stegnet import bits
-    from stegnet.zoo import LoadedModel, get_model_info
-
-    if robust:
-        from stegnet import robust as robust_channel
-
-        cover_img = _image(cover, robust_channel.MIN_COVER_SIDE, "cover")
-        height, width = cover_img.shape[:2]
-        cap = robust_channel.capacity(load_model("robust", model, device), keyed)
-        return Capacity(cap, cap, width, height, keyed, False)
-    bits.check_temperature(temperature)
-    bits.check_mode(mode)
-    cover_img = _image(cover, bits.MIN_COVER_SIDE, "cover")
-    height, width = cover_img.shape[:2]
-    label = f"{cover}: " if not isinstance(cover, np.ndarray) else ""
-    if mode not in bits.FLOW_MODES:
-        from stegnet import adaptive
-
-        cap = adaptive.capacity(height, width, keyed)
-        if cap <= 0:
-            raise InputError(label + too_small_message(width, height, keyed, None))
-        return Capacity(cap, cap, width, height, keyed, False)
-    card = model.card if isinstance(model, LoadedModel) else get_model_info("bits", model).card
-    nsym = int(card.get("ecc_nsym", bits.container.DEFAULT_NSYM))
-    nominal = bits.capacity(height, width, keyed, nsym)
+def capacity(cover: ImageLike, *, channel: str | None = None, keyed: bool = False,
+             model: Any = None, device: str = "auto", mode: str | None = None,
+             robust: bool = False, **options: Any) -> Capacity:
+    """Payload bytes ``cover`` carries on ``channel`` (default ``pixel``). The exact
+    channels' capacity depends only on the size (the JPEG channel's on its coefficients);
+    the flow's is measured by a trial embedding unless ``measured=False``; the robust
+    channel's is the same for every photo it accepts. InputError if it carries none.
+    ``options``, ``mode``, ``robust``: as for :func:`embed`."""
+    chosen, options = _channel(channel, mode, robust, options)
+    cover_obj = _cover(cover, chosen, chosen.min_cover_side, "cover", options)
+    height, width = _size(cover_obj)
+    net = _channel_model(chosen, model, device)
+    nominal = _capacity_of(chosen, cover_obj, keyed, net, options)
+    label = f"{cover}: " if isinstance(cover, str | os.PathLike) else ""
     if nominal <= 0:
-        raise InputError(label + too_small_message(width, height, keyed, nsym))
-    if not measured:
-        return Capacity(nominal, nominal, width, height, keyed, False)
-    flow = load_model("bits", model, device)
-    try:
-        cap = bits.measured_capacity(cover_img, keyed, flow, temperature)
-    except PayloadTooLarge:  # the stronger error corrections leave no room at all
-        cap = 0
-    return Capacity(cap, nominal, width, height, keyed, True)
+        raise InputError(label + too_small_message(width, height, keyed, chosen, net))
+    measured = "measured" in chosen.options and options.get("measured", True)
+    cap = chosen.capacity(cover_obj, keyed, net, **options) if measured else nominal
+    return Capacity(cap, nominal, width, height, keyed, bool(measured), chosen.name,
+                    net.name if net is not None else "")
 
 
 # ---------------------------------------------------------------- steganalysis

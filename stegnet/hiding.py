@@ -354,7 +354,7 @@ def colour_latent_stats(tiles: list[np.ndarray],
 
     from stegnet.zoo import load
 
-    model = bits_model if bits_model is not None else load("bits")
+    model = bits_model if bits_model is not None else load("flow")
     flow, device = model.module, model.device
     second = fourth = 0.0
     tail = count = 0

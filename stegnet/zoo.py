@@ -4,13 +4,13 @@ Every shipped model is two files in the weights folder (detectors in ``detectors
 
 * ``<name>.safetensors`` -- the tensors, with metadata ``{"arch": ..., "config": json}``;
   ``arch`` is a name registered with :func:`stegnet.models.registry.register_model`;
-* ``<name>.json`` -- its card: task (``hide``, ``bits`` or ``detect``), architecture,
+* ``<name>.json`` -- its card: task (:data:`TASKS`), architecture,
   training data and steps, and the metrics measured by ``stegnet eval`` (the same numbers
   as ``results/``). A human-readable ``<name>.md`` card is generated from it.
 
 :func:`load` returns a :class:`LoadedModel`: the module (eval mode, on its device) and its
 card together, so everything that depends on the model (e.g. the error-correction
-strength of a ``bits`` model) is read from the one object that was loaded.
+strength of a ``flow`` model) is read from the one object that was loaded.
 
 The weights folder is found in this order: ``$STEGNET_WEIGHTS``, the ``weights/`` folder
 beside the package (a source checkout or an editable install), ``<sys.prefix>/share/
@@ -33,10 +33,13 @@ from stegnet.errors import ModelError, UnknownModel
 if TYPE_CHECKING:  # torch is imported lazily: listing models must not pay for it
     import torch
 
-TASKS = ("hide", "bits", "robust", "detect")
-TASK_COMMANDS = {"hide": "hide / reveal", "bits": "embed-bits / extract-bits / capacity",
-                 "robust": "embed-bits --robust / extract-bits / capacity --robust",
+TASKS = ("hide", "flow", "robust", "detect")
+"""What a model is for: ``hide`` (image in image), a byte channel's network named after
+the channel (``flow``, ``robust``; :mod:`stegnet.channels`), ``detect`` (steganalysers)."""
+TASK_COMMANDS = {"hide": "hide / reveal", "flow": "embed-bits --channel flow",
+                 "robust": "embed-bits --channel robust",
                  "detect": "analyze / reveal's check"}
+LEGACY_TASKS = {"bits": "flow"}  # cards written before the channels had one name
 
 
 def weights_dir() -> Path:
@@ -89,8 +92,9 @@ def _entries(folder: Path) -> list[ModelInfo]:
     for card_path in sorted(folder.glob("*.json")):
         card = json.loads(card_path.read_text())
         weights = folder / f"{card_path.stem}.safetensors"
-        if card.get("task") in TASKS and weights.exists():
-            models.append(ModelInfo(card_path.stem, card["task"], card, weights))
+        task = LEGACY_TASKS.get(card.get("task"), card.get("task"))
+        if task in TASKS and weights.exists():
+            models.append(ModelInfo(card_path.stem, task, card, weights))
     return models
 
 
@@ -112,6 +116,7 @@ def get_model_info(task: str, name: str | None = None) -> ModelInfo:
     a shipped model of ``task`` nor an existing weight file; the message lists the
     available names. :class:`ModelError` (exit code 1) if no model is shipped at all.
     """
+    task = LEGACY_TASKS.get(task, task)
     if name is not None and name.endswith(".safetensors"):
         path = Path(name)
         if not path.is_file():
@@ -175,7 +180,7 @@ def build_model(arch: str, config: dict) -> torch.nn.Module:
 
 
 def architecture_task(arch: str) -> str | None:
-    """The task a registered architecture serves (``hide``, ``bits``, ``detect``)."""
+    """The task a registered architecture serves (:data:`TASKS`)."""
     from stegnet.models import registry
 
     entry = registry.architecture(arch)
@@ -204,7 +209,7 @@ def load(task: str, name: str | None = None, device: str = "cpu") -> LoadedModel
     import torch
 
     info = get_model_info(task, name)
-    module = load_weights(info.path, task).to(device)
+    module = load_weights(info.path, info.task).to(device)
     if device == "cpu":
         module = module.to(memory_format=torch.channels_last)
     return LoadedModel(info, module, device)

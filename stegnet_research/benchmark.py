@@ -36,7 +36,9 @@ def run_benchmark(
     """One row per size (see the module docstring); ``precision``: that of hide/reveal."""
     import torch
 
-    from stegnet import bits, hiding
+    from stegnet import hiding
+    from stegnet.channels import pixel
+    from stegnet.channels.flow import embed as bits
     from stegnet.device import resolve_device, resolve_precision
     from stegnet.zoo import load
 
@@ -60,15 +62,14 @@ def run_benchmark(
             hiding.reveal(stego, net, precision=precision)
             row["reveal_s"] = round(time.perf_counter() - started, 3)
         if "bits" in methods:  # the default mode (adaptive): no network
-            from stegnet import adaptive
 
-            cap = adaptive.capacity(height, width, False)
+            cap = pixel.capacity_bytes(height, width, False)
             payload = bytes(range(256)) * (cap // 256) + bytes(cap % 256)
             started = time.perf_counter()
-            report = bits.embed(cover, payload, None)
+            report = pixel.embed(cover, payload, None)
             embed_s = time.perf_counter() - started
             started = time.perf_counter()
-            bits.extract(report.stego, None)
+            pixel.extract(report.stego, None)
             extract_s = time.perf_counter() - started
             row.update(payload_bytes=cap, embed_s=round(embed_s, 3),
                        extract_s=round(extract_s, 3), embed_bytes_per_s=round(cap / embed_s),
@@ -76,30 +77,30 @@ def run_benchmark(
             small = bytes(range(256)) * 4  # 1 KiB: the common case of a short message
             if len(small) <= cap:
                 started = time.perf_counter()
-                report = bits.embed(cover, small, None)
+                report = pixel.embed(cover, small, None)
                 row.update(embed_1k_s=round(time.perf_counter() - started, 3),
                            embed_1k_mode=report.mode)
         if "flow" in methods:  # embed-bits --mode flow: the colour flow at its capacity
-            flow = load("bits", None, dev)
+            flow = load("flow", None, dev)
             # a payload that also fits the second error-correction strength, so that flat
             # synthetic covers (hard: smooth colour) can use it if they need to
             cap = bits.capacity(height, width, False, bits.nsym_ladder(bits.ecc_nsym(flow))[1])
             payload = bytes(range(256)) * (cap // 256) + bytes(cap % 256)
             started = time.perf_counter()
-            report = bits.embed(cover, payload, None, flow, mode="flow")
+            report = bits.embed(cover, payload, None, flow, mode="auto")
             embed_s = time.perf_counter() - started
             started = time.perf_counter()
-            bits.extract_flow(report.stego, None, flow)
+            bits.extract(report.stego, None, flow)
             row.update(flow_payload_bytes=cap, flow_nsym=report.nsym,
                        flow_raw_ber=round(report.raw_ber, 4), flow_embed_s=round(embed_s, 3),
                        flow_extract_s=round(time.perf_counter() - started, 3),
                        flow_embed_mode=report.mode)
             started = time.perf_counter()
-            report = bits.embed(cover, bytes(range(256)) * 4, None, flow, mode="flow")
+            report = bits.embed(cover, bytes(range(256)) * 4, None, flow, mode="auto")
             row.update(flow_embed_1k_s=round(time.perf_counter() - started, 3),
                        flow_embed_1k_mode=report.mode)
         if "robust" in methods and min(height, width) >= 512:
-            from stegnet import robust
+            from stegnet.channels import robust
 
             channel = load("robust", None, dev)
             payload = bytes(range(256))

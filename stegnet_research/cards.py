@@ -301,7 +301,7 @@ def main(argv: list[str]) -> None:
     pub = sub.add_parser("publish")
     pub.add_argument("run", type=Path)
     pub.add_argument("name")
-    pub.add_argument("--task", required=True, choices=["hide", "bits"])
+    pub.add_argument("--task", required=True, choices=["hide", "flow"])
     pub.add_argument("--results", type=Path, required=True,
                      help="the evaluation JSON the card's metrics come from")
     pub.add_argument("--summary", required=True)

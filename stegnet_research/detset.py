@@ -12,7 +12,7 @@ lsbm-R         LSB matching, R bit/pixel of random bits (:func:`~.embedders.lsb_
 hill-R         HILL, simulated at R bit/pixel (:func:`stegnet_research.embedders.adaptive`)
 suniward-R     S-UNIWARD, likewise
 bits-R         ``embed-bits`` (default mode, no key) of ``floor(R H W / 8)`` random bytes
-bits-capacity  ``embed-bits`` at the default mode's capacity (``adaptive.capacity``)
+bits-capacity  ``embed-bits`` at the pixel channel's capacity (the default)
 hide-image     ``hide``: the same cover of the next photo of the split, hidden whole
 ============== ===========================================================================
 
@@ -177,17 +177,17 @@ def embed_kind(cover: np.ndarray, kind: str, seed: int, secret: np.ndarray | Non
         stego = adaptive(cover, float(rate), method, seed, costs=cache[method])
         row["payload_bits"] = message_bits(height, width, float(rate))
     elif method == "bits":
-        from stegnet import adaptive, bits
+        from stegnet.channels import pixel
 
         rng = np.random.default_rng(seed)
         if rate == "capacity":  # the default (adaptive) mode's: exact, from the size
-            size = adaptive.capacity(height, width, False)
+            size = pixel.capacity_bytes(height, width, False)
             if size == 0:
                 raise ValueError("measured capacity is 0 bytes")
         else:
             size = int(float(rate) * height * width // 8)
         payload = rng.integers(0, 256, size, dtype=np.uint8).tobytes()
-        stego = bits.embed(cover, payload).stego  # the default mode
+        stego = pixel.embed(cover, payload, None).stego  # the default channel
         row["payload_bits"] = 8 * size
     elif method == "hide":
         from stegnet import hiding

@@ -171,27 +171,31 @@ def eval_bits(
     key: bytes = b"stegnet evaluation key",
     keyed_modes: tuple[bool, ...] = (False, True),
     progress: Callable[[int, int], None] | None = None,
-    mode: str = "auto",
+    channel: str = "pixel",
+    flow_mode: str = "auto",
 ) -> dict:
     """Byte-exact round trips through a saved PNG for several payload sizes, keyed or not,
-    in embed-bits ``mode`` (default: the default, adaptive).
+    on a lossless ``channel`` (``pixel``, the default, or ``flow`` in ``flow_mode``).
 
     For every cover and payload size the stego is written as PNG, read back and
-    extracted. "capacity" is the cover's capacity (adaptive: exact; flow modes: measured,
-    :func:`stegnet.bits.measured_capacity`). The row records success, raw bit error rate
+    extracted. "capacity" is the cover's capacity (pixel: exact; flow: measured,
+    :func:`stegnet.channels.flow.embed.measured_capacity`). The row records success, raw bit error rate
     before ECC, the error-correction strength used, net bit per pixel, PSNR / SSIM /
     CIEDE2000 between cover and stego (at full capacity), and a wrong-key and a
     clean-image check (both must fail cleanly). ``model``: the colour flow (name or weight
     file; None: the default) on ``device``; its card gives the error correction.
     """
-    from stegnet import adaptive, bits
+    from stegnet.channels import get
+    from stegnet.channels.flow import embed as flow_channel
+    from stegnet.channels.pixel import NSYM as PIXEL_NSYM
     from stegnet.color import delta_e00_rgb
     from stegnet.errors import PayloadError, StegnetError
     from stegnet.metrics import psnr, ssim
 
-    bits.check_mode(mode)
-    flow = _load("bits", model, device)
-    nsym = bits.ecc_nsym(flow) if mode in bits.FLOW_MODES else adaptive.NSYM
+    chosen = get(channel)
+    flow_channel.check_mode(flow_mode)
+    flow = _load(chosen.model_task, model, device) if chosen.model_task else None
+    nsym = flow_channel.ecc_nsym(flow) if flow is not None else PIXEL_NSYM
     rng = np.random.default_rng(0)
     rows = []
     for index, cover in enumerate(covers):
@@ -199,11 +203,9 @@ def eval_bits(
         for keyed in keyed_modes:
             use_key = key if keyed else None
             started = time.perf_counter()
-            if mode in bits.FLOW_MODES:
-                cap = bits.measured_capacity(cover.image, keyed, flow)
-                nominal = bits.capacity(height, width, keyed, nsym)
-            else:
-                cap = nominal = adaptive.capacity(height, width, keyed)
+            cap = chosen.capacity(cover.image, keyed, flow)
+            nominal = (chosen.nominal_capacity(cover.image, keyed, flow) if flow is not None
+                       else cap)
             capacity_seconds = time.perf_counter() - started
             for size_name in sizes:
                 size = cap if size_name == "capacity" else min(int(size_name), cap)
@@ -216,7 +218,8 @@ def eval_bits(
                 }
                 started = time.perf_counter()
                 try:
-                    report = bits.embed(cover.image, payload, use_key, flow, mode=mode)
+                    report = chosen.embed(cover.image, payload, use_key, flow,
+                                          flow_mode=flow_mode)
                 except StegnetError as exc:
                     row.update(ok=False, error=f"embed: {exc}")
                     rows.append(row)
@@ -225,7 +228,7 @@ def eval_bits(
                 stego = decode_png_roundtrip(report.stego)
                 started = time.perf_counter()
                 try:
-                    recovered = bits.extract(stego, use_key, flow)
+                    recovered = chosen.extract(stego, use_key, flow)
                     ok = hashlib.sha256(recovered).digest() == hashlib.sha256(payload).digest()
                     error = None
                 except PayloadError as exc:
@@ -244,13 +247,13 @@ def eval_bits(
                                delta_e00_max=float(delta_e.max()))
                 if keyed:
                     try:
-                        bits.extract(stego, b"not the key", flow)
+                        chosen.extract(stego, b"not the key", flow)
                         row["wrong_key_rejected"] = False
                     except PayloadError:
                         row["wrong_key_rejected"] = True
                 rows.append(row)
         try:
-            bits.extract(cover.image, None, flow)
+            chosen.extract(cover.image, None, flow)
             clean_rejected = False
         except PayloadError:
             clean_rejected = True
@@ -268,7 +271,7 @@ def eval_bits(
     used = sorted({r["nsym"] for r in rows if "nsym" in r})
     aggregate["nsym_used"] = {f"{mode} {n}": sum(1 for r in rows if r.get("nsym") == n
                                                  and r.get("mode") == mode)
-                              for mode in ("adaptive", "sparse", "full") for n in used}
+                              for mode in ("pixel", "sparse", "full") for n in used}
     aggregate["nsym_used"] = {k: v for k, v in aggregate["nsym_used"].items() if v}
     aggregate["wrong_key_checks"] = sum(1 for r in rows if "wrong_key_rejected" in r)
     aggregate["wrong_key_rejected"] = sum(1 for r in rows if r.get("wrong_key_rejected"))
@@ -278,7 +281,8 @@ def eval_bits(
         for name in sizes
         for group in [[r for r in rows if r.get("payload") == name]]}
     aggregate["clean_rejected"] = sum(1 for r in rows if r.get("clean_rejected"))
-    return {"method": "bits", "ecc_nsym": nsym, "per_image": rows, "aggregate": aggregate}
+    return {"method": "bits", "channel": channel, "ecc_nsym": nsym, "per_image": rows,
+            "aggregate": aggregate}
 
 
 RATE_BPP = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4)
@@ -293,13 +297,14 @@ def eval_rate_distortion(covers: list[Sample], rates: tuple[float, ...] = RATE_B
                          temperatures: tuple[float, ...] = RATE_TEMPERATURES,
                          progress: Callable[[int, int], None] | None = None, *,
                          model: str | None = None, device: str = "cpu",
-                         mode: str = "auto") -> dict:
-    """Quality vs payload for ``embed-bits`` in ``mode`` (default: the default mode,
-    adaptive), with LSB replacement at the same payload as the reference.
+                         channel: str = "pixel", flow_mode: str = "auto") -> dict:
+    """Quality vs payload for ``embed-bits`` on a lossless ``channel`` (``pixel``, the
+    default, or ``flow`` in ``flow_mode``), with LSB replacement at the same payload as the
+    reference.
 
     ``curve``: for each cover, random payloads of ``rate`` bit per pixel (net, i.e. payload
-    bits / pixels) and one of its capacity (adaptive: exact; flow modes: measured) are
-    embedded (``mode``, default temperature, no key), saved as PNG and extracted again; the
+    bits / pixels) and one of its capacity (pixel: exact; flow: measured) are
+    embedded (``channel``, default temperature, no key), saved as PNG and extracted again; the
     row records the embedding mode used, PSNR / SSIM / CIEDE2000 cover vs stego, the
     fraction of pixels that differ from the cover, the embedding time, whether the payload
     came back, and the PSNR of LSB replacement carrying the same bits.
@@ -307,37 +312,40 @@ def eval_rate_distortion(covers: list[Sample], rates: tuple[float, ...] = RATE_B
     temperature with the cover's measured capacity at it.
     ``model``: the colour flow (name or weight file; None: the default) on ``device``.
     """
-    from stegnet import adaptive, bits
     from stegnet.analysis import lsb_replace
+    from stegnet.channels import get
+    from stegnet.channels.flow import embed as flow_channel
     from stegnet.color import delta_e00_rgb
     from stegnet.errors import StegnetError
     from stegnet.metrics import psnr, ssim
 
-    bits.check_mode(mode)
-    uses_flow = mode in bits.FLOW_MODES or bool(temperatures)
-    flow = _load("bits", model, device) if uses_flow else None
-    default_mode = mode
+    chosen = get(channel)
+    flow_channel.check_mode(flow_mode)
+    uses_flow = chosen.name == "flow" or bool(temperatures)
+    flow = _load("flow", model, device) if uses_flow else None
 
     def embed_row(image: np.ndarray, payload: bytes, temperature: float,
-                  mode: str = default_mode) -> dict:
+                  on: str = channel, mode: str = flow_mode) -> dict:
         """Embed, save as PNG, extract: success, mode, PSNR / SSIM / CIEDE2000, changes."""
+        used = get(on)
         try:
             start = time.perf_counter()
-            report = bits.embed(image, payload, model=flow, temperature=temperature,
-                                mode=mode)
+            report = used.embed(image, payload, None, flow, flow_mode=mode,
+                                temperature=temperature)
             seconds = time.perf_counter() - start
         except StegnetError as exc:  # the embedder refused: an honest "does not fit"
             return {"ok": False, "error": str(exc)}
         stego = decode_png_roundtrip(report.stego)
         try:
-            extracted = bits.extract(stego, model=flow)
+            extracted = used.extract(stego, None, flow)
         except StegnetError as exc:
             extracted, failure = None, str(exc)
         else:
             failure = None if extracted == payload else "wrong payload returned"
         return {"ok": extracted == payload, "extract_error": failure,
                 "mode": report.mode, "nsym": report.nsym,
-                "fallback": report.mode == "full" and report.temperature != temperature,
+                "fallback": report.mode == "full"
+                and report.details.get("temperature") != temperature,
                 "embed_seconds": seconds, "raw_ber": report.raw_ber,
                 "psnr": psnr(image, stego), "ssim": ssim(image, stego),
                 "delta_e00_mean": float(delta_e00_rgb(image, stego).mean()),
@@ -347,8 +355,7 @@ def eval_rate_distortion(covers: list[Sample], rates: tuple[float, ...] = RATE_B
     rows, temperature_rows = [], []
     for index, cover in enumerate(covers):
         height, width = cover.image.shape[:2]
-        cap = (bits.measured_capacity(cover.image, False, flow) if mode in bits.FLOW_MODES
-               else adaptive.capacity(height, width, False))
+        cap = chosen.capacity(cover.image, False, flow)
         points = [(rate, int(rate * width * height) // 8) for rate in rates]
         points.append(("capacity", cap))
         for rate, size in points:
@@ -356,18 +363,20 @@ def eval_rate_distortion(covers: list[Sample], rates: tuple[float, ...] = RATE_B
             row = {"cover": cover.name, "rate": rate, "payload_bytes": size,
                    "net_bpp": 8 * size / (width * height)}
             row["above_measured_capacity"] = size > cap
-            row.update(embed_row(cover.image, payload, bits.DEFAULT_TEMPERATURE))
+            row.update(embed_row(cover.image, payload, flow_channel.DEFAULT_TEMPERATURE))
             if size and row["ok"]:
                 lsb = lsb_replace(cover.image, 8 * size / (3 * height * width), index)
                 row["lsb_psnr"] = psnr(cover.image, lsb)
             rows.append(row)
         for temperature in temperatures:
-            size = bits.measured_capacity(cover.image, False, flow, temperature=temperature)
+            size = flow_channel.measured_capacity(cover.image, False, flow,
+                                                  temperature=temperature)
             payload = rng.integers(0, 256, size, dtype=np.uint8).tobytes()
             temperature_rows.append({"cover": cover.name, "temperature": temperature,
                                      "payload_bytes": size,
                                      "net_bpp": 8 * size / (width * height),
-                                     **embed_row(cover.image, payload, temperature, "full")})
+                                     **embed_row(cover.image, payload, temperature, "flow",
+                                                 "full")})
         if progress is not None:
             progress(index + 1, len(covers))
     temperature_curve = []
@@ -386,34 +395,13 @@ def eval_rate_distortion(covers: list[Sample], rates: tuple[float, ...] = RATE_B
                  "above_measured_capacity": sum(1 for r in group
                                                 if r["above_measured_capacity"]),
                  "sparse": sum(1 for r in group if r.get("mode") == "sparse"),
-                 "adaptive": sum(1 for r in group if r.get("mode") == "adaptive")}
+                 "pixel": sum(1 for r in group if r.get("mode") == "pixel")}
         point.update(_with_summary(group, ["net_bpp", "psnr", "ssim", "delta_e00_mean",
                                            "changed_pixels", "embed_seconds", "raw_ber",
                                            "lsb_psnr"]))
         curve.append(point)
-    return {"method": "rate-distortion", "per_image": rows, "curve": curve,
+    return {"method": "rate-distortion", "channel": channel, "per_image": rows, "curve": curve,
             "temperature_per_image": temperature_rows, "temperature_curve": temperature_curve}
-
-
-def _distortions() -> dict[str, Callable[[np.ndarray], np.ndarray]]:
-    """What a stego image may go through on its way: name -> function on HxWx3 uint8
-    (JPEG and noise from :mod:`stegnet_research.channels`)."""
-    from PIL import Image
-
-    from stegnet_research.channels import jpeg, noise
-
-    def resize(image: np.ndarray) -> np.ndarray:  # down to 90% and back up
-        height, width = image.shape[:2]
-        small = Image.fromarray(image).resize((width * 9 // 10, height * 9 // 10),
-                                              Image.Resampling.BICUBIC)
-        return np.asarray(small.resize((width, height), Image.Resampling.BICUBIC))
-
-    def crop(image: np.ndarray) -> np.ndarray:  # 8 px off the left/top, padded back (shift)
-        return np.pad(image[8:, 8:], ((0, 8), (0, 8), (0, 0)), mode="edge")
-
-    return {"png-resave": decode_png_roundtrip, "jpeg-95": lambda im: jpeg(im, 95),
-            "jpeg-90": lambda im: jpeg(im, 90), "jpeg-75": lambda im: jpeg(im, 75),
-            "resize-90%": resize, "noise-1": lambda im: noise(im, 1.0), "crop-8px": crop}
 
 
 def robustness_models(model: str | None, device: str) -> tuple[LoadedModel, LoadedModel]:
@@ -426,9 +414,9 @@ def robustness_models(model: str | None, device: str) -> tuple[LoadedModel, Load
     from stegnet.errors import ModelError, UnknownModel
 
     if model is None:
-        return _load("hide", None, device), _load("bits", None, device)
+        return _load("hide", None, device), _load("flow", None, device)
     reasons = []
-    for task, other in (("hide", "bits"), ("bits", "hide")):
+    for task, other in (("hide", "flow"), ("flow", "hide")):
         try:
             loaded = _load(task, model, device)
         except ModelError as exc:  # UnknownModel included: not a model of this task
@@ -436,7 +424,7 @@ def robustness_models(model: str | None, device: str) -> tuple[LoadedModel, Load
             continue
         default = _load(other, None, device)
         return (loaded, default) if task == "hide" else (default, loaded)
-    raise UnknownModel(f"{model}: neither a hide nor a bits model ({'; '.join(reasons)})")
+    raise UnknownModel(f"{model}: neither a hide nor a flow model ({'; '.join(reasons)})")
 
 
 def eval_robustness(covers: list[Sample], progress: Callable[[int, int], None] | None = None,
@@ -447,12 +435,15 @@ def eval_robustness(covers: list[Sample], progress: Callable[[int, int], None] |
     ``model``: a hide or a bits model (name or weight file) replacing that task's default
     (:func:`robustness_models`); both models run on ``device``.
     """
-    from stegnet import bits, hiding
+    from stegnet import hiding
+    from stegnet.channels.flow import embed as bits  # the colour flow, as the rows say
     from stegnet.errors import PayloadError
     from stegnet.metrics import psnr
 
     net, flow = robustness_models(model, device)
-    distortions = _distortions()
+    from stegnet_research.distortions import robustness_study
+
+    distortions = robustness_study()
     rows = []
     flow_nsym = bits.ecc_nsym(flow)
     for index, cover in enumerate(covers):
@@ -464,7 +455,7 @@ def eval_robustness(covers: list[Sample], progress: Callable[[int, int], None] |
         cap = bits.capacity(height, width, False, flow_nsym)
         payload = np.random.default_rng(index).integers(0, 256, cap // 2, dtype=np.uint8)
         payload_bytes = payload.tobytes()
-        bits_stego = bits.embed(image, payload_bytes, model=flow).stego
+        bits_stego = bits.embed(image, payload_bytes, model=flow, mode="auto").stego
         clean_latent = bits.analyse(flow, np.ascontiguousarray(bits_stego[even]))
         for name, distort in distortions.items():
             revealed = hiding.reveal(distort(stego), net)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stegnet_research.channels import resize
+from stegnet_research.distortions import resize
 
 
 @dataclass(frozen=True)

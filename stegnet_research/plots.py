@@ -122,12 +122,13 @@ def _labelled_grid(rows: list[list[np.ndarray]], columns: list[str], row_labels:
 def example_grids(data_dir: Path, out: Path = RESULTS, count: int = 3, size: int = 256) -> None:
     """``out/examples-hide.png`` and ``out/examples-bits.png`` from held-out photos."""
 
-    from stegnet import bits, hiding
+    from stegnet import hiding
+    from stegnet.channels.flow import embed as bits  # the colour flow, as the figure says
     from stegnet.imageio import decode_png_roundtrip
     from stegnet.zoo import load
     from stegnet_research.evaluate import held_out_samples
 
-    net, flow = load("hide"), load("bits")
+    net, flow = load("hide"), load("flow")
     samples = held_out_samples(data_dir, size, odd=False)[: count + 1]
     from stegnet.metrics import psnr
 

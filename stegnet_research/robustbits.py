@@ -28,13 +28,14 @@ from pathlib import Path
 
 import numpy as np
 
-from stegnet import robust
+from stegnet.channels import robust
+from stegnet.channels.base import Report
 from stegnet.color import delta_e00_rgb
 from stegnet.errors import PayloadError, StegnetError
 from stegnet.metrics import psnr
 from stegnet.payload import container
 from stegnet_research import peers as peer_methods
-from stegnet_research.channels import by_name, jpeg
+from stegnet_research.distortions import by_name, jpeg
 from stegnet_research.data import load_megapixels, split_by_package, spread_over_packages
 
 DEFAULT_CHANNELS = ("png,jpeg75,jpeg50,resize50,long1600,png-jpeg85-png,noise2,"
@@ -44,11 +45,11 @@ STUDY_KEY = b"robust-study-key"
 
 
 def read_back(received: np.ndarray, payload: bytes, key: bytes | None,
-              report: robust.RobustReport, model) -> tuple[bool, str, float]:
+              report: Report, model) -> tuple[bool, str, float]:
     """Read a robust stego after a channel: (payload back exactly, the error's class name or
     "", bit-error rate of the frame's channel bits before Reed-Solomon)."""
     bits, reliability = robust.read_channel(received, model)
-    ber = float((bits[report.positions] != report.frame_bits).mean())
+    ber = float((bits[report.details["positions"]] != report.details["frame_bits"]).mean())
     try:
         return container.unpack(bits, reliability, key) == payload, "", ber
     except PayloadError as failure:
@@ -199,8 +200,8 @@ def run(data: str, out: Path, *, photos: int = 24, megapixels: float = 1.0,
         "dataset": f"held-out packages, {len(rows)} photos resized to ~{megapixels} MP",
         "split": "package split (stegnet_research.data.split_by_package)",
         "model": net.name, "payload_bytes": payload_bytes,
-        "capacity_bytes": {"unkeyed": robust.capacity(net, False),
-                           "keyed": robust.capacity(net, True)},
+        "capacity_bytes": {"unkeyed": robust.capacity_bytes(net, False),
+                           "keyed": robust.capacity_bytes(net, True)},
         "channels": list(channels), "peers": [f"{p.name}:{p.bits}" for p in peers],
         "peer_note": "peers get the received photo resized back to the stego's size",
         "aggregate": {m: _aggregate([r[m] for r in rows], m == "stegnet") for m in methods},

@@ -51,7 +51,8 @@ def covers_of(path: Path, size: int = SIZE) -> dict[str, np.ndarray]:
 def _stego_set(cover: np.ndarray, secret: np.ndarray, seed: int,
                methods: tuple[str, ...] = METHODS) -> tuple[dict, dict]:
     """-> ({method: stego uint8}, {"full"/"half": payload bytes}) for the given methods."""
-    from stegnet import bits, hiding
+    from stegnet import hiding
+    from stegnet.channels.flow import embed as bits  # the colour flow, as the set says
     from stegnet.analysis import lsb_replace
     from stegnet.errors import StegnetError
     from stegnet.imageio import decode_png_roundtrip
@@ -64,7 +65,7 @@ def _stego_set(cover: np.ndarray, secret: np.ndarray, seed: int,
         out["hide"] = decode_png_roundtrip(hiding.hide(cover, secret, load("hide")))
     if not any(m.startswith(("bits", "lsb")) for m in methods):
         return out, sizes
-    flow = load("bits")
+    flow = load("flow")
     full = bits.measured_capacity(cover, False, flow)
     if full == 0:  # carries nothing reliably: no embed-bits pair (the cover is left out)
         return out, sizes

@@ -4,7 +4,8 @@
   ``--threads``, ``--version``; the first two accepted anywhere on the line) and ``main``;
 * :mod:`stegnet.cli.common`: shared options, the error handling (one line on stderr and
   an exit code; a traceback only with ``--debug``), progress and JSON output;
-* :mod:`stegnet.cli.commands`: the user commands (hide, reveal, embed-bits, ...);
+* :mod:`stegnet.cli.commands`: hide, reveal, compare, analyze, models;
+* :mod:`stegnet.cli.bytes_commands`: embed-bits, extract-bits, capacity (by channel);
 * :mod:`stegnet.cli.research`: ``eval``, ``train`` and ``bench`` (the research wing,
   imported lazily).
 
@@ -23,7 +24,7 @@ import typer
 from typer.core import TyperGroup
 
 from stegnet import __version__
-from stegnet.cli import commands, research
+from stegnet.cli import bytes_commands, commands, research
 from stegnet.cli.common import STATE, emit_json, errors, progress
 from stegnet.errors import UsageError
 
@@ -124,7 +125,8 @@ app = typer.Typer(
     cls=StegnetGroup,
     help=(
         "Hide an image or any bytes inside a photo with invertible neural networks. "
-        "Stego images are always 8-bit PNG and everything is measured after saving them.\n\n"
+        "Stegos are written as 8-bit PNG (JPEG for the jpeg channel) and everything is "
+        "measured after saving them.\n\n"
         + EXIT_CODES_HELP + "\n\n" + GLOBAL_OPTIONS_HELP
     ),
     no_args_is_help=True,
@@ -132,7 +134,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-app.add_typer(commands.app)  # hide, reveal, embed-bits, ..., models
+app.add_typer(commands.app)  # hide, reveal, compare, analyze, models
+app.add_typer(bytes_commands.app)  # embed-bits, extract-bits, capacity
 app.add_typer(research.app)  # eval, train, bench
 
 

@@ -1,6 +1,7 @@
-"""The user commands: hide, reveal, embed-bits, extract-bits, capacity, compare, analyze,
-models. Each parses its options, calls :mod:`stegnet.api` (files through
-:mod:`stegnet.imageio`, folders through :mod:`stegnet.batch`) and prints.
+"""The image and inspection commands: hide, reveal, compare, analyze, models (the byte
+commands are in :mod:`stegnet.cli.bytes_commands`). Each parses its options, calls
+:mod:`stegnet.api` (files through :mod:`stegnet.imageio`, folders through
+:mod:`stegnet.batch`) and prints.
 
 Imports of the library happen inside the commands: ``stegnet --help`` must not load torch.
 """
@@ -21,11 +22,8 @@ from stegnet.cli.common import (
     KeyFileOpt,
     KeyOpt,
     ModelOpt,
-    ModeOpt,
     PrecisionOpt,
     QuietOpt,
-    RobustOpt,
-    TemperatureOpt,
     emit_json,
     errors,
     run_files,
@@ -168,217 +166,6 @@ def reveal(
         run_files(plan, work, quiet=quiet, json_out=json_out, jobs=jobs, label="revealing")
 
 
-# ---------------------------------------------------------------- bytes
-@app.command("embed-bits", epilog=(
-    "Examples: stegnet embed-bits cover.png notes.pdf -o stego.png --key-file k.txt\n"
-    "cat data.bin | stegnet embed-bits cover.png - -o stego.png\n"
-    "stegnet embed-bits covers/ notes.txt -o stegos/   (same payload into every image)"))
-def embed_bits(
-    cover: Annotated[str, typer.Argument(help="Cover photo, - for stdin, or a folder.")],
-    payload: Annotated[
-        str | None, typer.Argument(help="File to hide, or - for stdin.")
-    ] = None,
-    output: Annotated[str, typer.Option("--output", "-o", help="Stego PNG to write (a folder "
-                                        "in folder mode).")] = "",
-    text: Annotated[str | None, typer.Option("--text", help="Hide this text instead.")] = None,
-    key: KeyOpt = None,
-    key_file: KeyFileOpt = None,
-    model: ModelOpt = None,
-    device: DeviceOpt = "auto",
-    force: ForceOpt = False,
-    quiet: QuietOpt = False,
-    json_out: JsonOpt = False,
-    jobs: JobsOpt = 1,
-    temperature: TemperatureOpt = 0.6,
-    allow_grey: Annotated[
-        bool, typer.Option("--allow-grey", help="Embed even in a grey-scale cover (refused by "
-                           "default: the stego would come out visibly colourful).")
-    ] = False,
-    mode: ModeOpt = "auto",
-    robust: RobustOpt = False,
-) -> None:
-    """Hide any bytes in COVER (bit-exact from the saved PNG).
-
-    By default each change is +-1 on one colour sample, placed where texture masks it
-    (syndrome-trellis coding: several payload bits per change); a 1 KiB payload in a
-    512x512 photo changes about 0.2% of the samples. --mode flow/sparse/full use the
-    colour flow instead (more detectable; see the README).
-
-    --robust uses the robust channel instead: a few hundred bytes (see `stegnet capacity
-    --robust`) in the luminance of the photo that survive JPEG re-compression (quality 50
-    and up), resizing the whole photo (to half size and up) and noise; not cropping or
-    rotation.
-
-    With a key the payload is encrypted and authenticated (scrypt + ChaCha20-Poly1305)
-    and the key also decides which positions carry which bits. Grey-scale covers are
-    refused unless --allow-grey is given.
-    """
-    with errors():
-        from stegnet import api, batch, bits
-        from stegnet.imageio import read_bytes, save_png
-        from stegnet.keys import read_key
-
-        if not output:
-            raise UsageError("missing option -o/--output (the stego PNG to write)")
-        if (payload is None) == (text is None):
-            raise UsageError("give exactly one of PAYLOAD (file or -) and --text")
-        if cover == "-" and payload == "-":
-            raise UsageError("only one input can be read from stdin")
-        if output == "-" and json_out:
-            raise UsageError("--json prints on stdout: write the stego to a file with -o")
-        bits.check_temperature(temperature)
-        uses_model = _uses_model(mode, robust, model)
-        plan = batch.plan(cover, output, inputs=[payload], force=force)
-        key_bytes = read_key(key, key_file)
-        data = text.encode("utf-8") if text is not None else read_bytes(payload)
-        flow = api.load_model("robust" if robust else "bits", model, device) if uses_model \
-            else None
-
-        def work(source: str, target: str, progress: Any) -> dict:
-            started = time.perf_counter()
-            done = api.embed(source, data, key=key_bytes, model=flow, mode=mode,
-                             temperature=temperature, allow_grey=allow_grey,
-                             progress=progress, label=source, robust=robust)
-            save_png(done.stego, target, force=force)
-            seconds, report = _elapsed(started), done.report
-            return {"command": "embed-bits", "cover": source, "stego": target,
-                    "payload_bytes": len(data), "capacity_bytes": done.capacity_bytes,
-                    "mode": report.mode, "changed_pixels": round(done.changed_pixels, 6),
-                    "channel_bits": report.channel_bits, "raw_ber": round(report.raw_ber, 6),
-                    "keyed": key_bytes is not None, "model": flow.name if flow else "hill-stc",
-                    "device": flow.device if flow else "cpu", "seconds": round(seconds, 3),
-                    "message": f"wrote {target}: {len(data)} of {done.capacity_bytes} bytes "
-                               f"({report.mode}, {done.changed_pixels:.1%} of pixels changed"
-                               + (")" if flow is None else
-                                  f"), raw bit errors {report.raw_ber:.2%} (corrected by ECC)")
-                               + f", {seconds:.2f} s"}
-
-        run_files(plan, work, quiet=quiet, json_out=json_out, jobs=jobs, label="embedding")
-
-
-@app.command("extract-bits", epilog=(
-    "Examples: stegnet extract-bits stego.png -o notes.pdf --key-file k.txt\n"
-    "stegnet extract-bits stego.png -o - | sha256sum\n"
-    "stegnet extract-bits stegos/ -o payloads/   (writes payloads/NAME.bin)"))
-def extract_bits(
-    stego: Annotated[str, typer.Argument(help="Stego PNG written by embed-bits, - for stdin, "
-                                         "or a folder.")],
-    output: Annotated[
-        str, typer.Option("--output", "-o", help="File to write, - for stdout, or a folder "
-                          "in folder mode.")
-    ] = "",
-    key: KeyOpt = None,
-    key_file: KeyFileOpt = None,
-    model: ModelOpt = None,
-    device: DeviceOpt = "auto",
-    force: ForceOpt = False,
-    quiet: QuietOpt = False,
-    json_out: JsonOpt = False,
-    jobs: JobsOpt = 1,
-    robust: Annotated[
-        bool, typer.Option("--robust", help="Read only the robust channel (embed-bits "
-                           "--robust); by default the robust channel is tried first, then "
-                           "the standard one.")
-    ] = False,
-) -> None:
-    """Recover the bytes hidden by embed-bits; fails cleanly, never returns garbage.
-
-    Works on the stego as written and, for a --robust stego, also after JPEG
-    re-compression, resizing or noise.
-    """
-    with errors():
-        import hashlib
-
-        from stegnet import api, batch
-        from stegnet.fileio import write_bytes
-        from stegnet.keys import read_key
-
-        if not output:
-            raise UsageError("missing option -o/--output (a file, or - for stdout)")
-        if output == "-" and json_out:
-            raise UsageError("--json prints on stdout: write the payload to a file with -o")
-        plan = batch.plan(stego, output, suffix=".bin", force=force, png=False)
-        key_bytes = read_key(key, key_file)
-        net = api.load_model("robust" if robust else "bits", model, device)
-        if not robust:
-            api.load_model("robust", None, device)  # a broken install fails before any work
-
-        def work(source: str, target: str, progress: Any) -> dict:
-            started = time.perf_counter()
-            found = api.extract_found(source, key=key_bytes, model=net,
-                                      robust=True if robust else None, device=net.device)
-            data = found.payload
-            write_bytes(data, target, force=force)
-            seconds = _elapsed(started)
-            return {"command": "extract-bits", "stego": source, "output": target,
-                    "payload_bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
-                    "channel": found.channel, "keyed": key_bytes is not None,
-                    "model": found.model, "device": net.device, "seconds": round(seconds, 3),
-                    "message": f"recovered {len(data)} bytes from the {found.channel} channel "
-                               f"-> {target} ({seconds:.2f} s)"}
-
-        run_files(plan, work, quiet=quiet, json_out=json_out, jobs=jobs, label="extracting")
-
-
-@app.command(epilog="Example: stegnet capacity cover.png --json")
-def capacity(
-    cover: Annotated[str, typer.Argument(help="Cover photo.")],
-    key: KeyOpt = None,
-    key_file: KeyFileOpt = None,
-    model: ModelOpt = None,
-    device: DeviceOpt = "auto",
-    nominal: Annotated[
-        bool, typer.Option("--nominal", help="Skip the trial embedding: the size-only figure "
-                           "for the weakest error correction (may not fit hard covers).")
-    ] = False,
-    temperature: TemperatureOpt = 0.6,
-    quiet: QuietOpt = False,
-    json_out: JsonOpt = False,
-    robust: RobustOpt = False,
-    mode: ModeOpt = "auto",
-) -> None:
-    """Print how many payload bytes COVER carries reliably (after framing and ECC).
-
-    The default (adaptive) channel is exact: its capacity depends only on the size
-    (about 2.8 bit/pixel; far below that, up to ~0.05 bit/pixel, is where it conceals).
-    With --robust: the robust channel's capacity, the same for every photo of at least
-    512 px on the short side.
-
-    --mode flow/sparse/full: a trial embedding measures how well this photo keeps the
-    colour flow's bits and picks the weakest error correction that still decodes (hard
-    covers get stronger ECC and less room); --nominal skips it (size-only figure).
-    """
-    with errors():
-        from stegnet import api
-        from stegnet.keys import read_key
-        from stegnet.zoo import get_model_info
-
-        uses_model = _uses_model(mode, robust, model)
-        task = "robust" if robust else "bits"
-        name = get_model_info(task, model).name if uses_model else "hill-stc"
-        keyed = read_key(key, key_file) is not None
-        cap = api.capacity(cover, keyed=keyed, model=model, device=device,
-                           measured=not nominal, temperature=temperature, robust=robust,
-                           mode=mode)
-        note = ""
-        if cap.measured and cap.capacity_bytes == 0:
-            note = (" (a trial embedding did not decode with any error correction that "
-                    "fits: a hard cover, e.g. large saturated or flat areas)")
-        record = {"cover": cover, "width": cap.width, "height": cap.height,
-                  "capacity_bytes": cap.capacity_bytes,
-                  "nominal_capacity_bytes": cap.nominal_capacity_bytes,
-                  "bits_per_pixel": cap.bits_per_pixel, "keyed": keyed,
-                  "measured": cap.measured,
-                  "channel": task.replace("bits", "standard") if uses_model else "adaptive",
-                  "model": name}
-        if json_out:
-            emit_json(record)
-        else:
-            print(cap.capacity_bytes)
-            stderr(f"{cover}: {cap.capacity_bytes} bytes ({cap.bits_per_pixel} bit/pixel)"
-                   f"{note}", quiet)
-
-
 # ---------------------------------------------------------------- measuring
 @app.command(epilog="Example: stegnet compare cover.png stego.png --json")
 def compare(
@@ -456,22 +243,3 @@ def models(json_out: JsonOpt = False) -> None:
                       if "accuracy" in held and "auc" in held else "")
             print(f"detect {card.get('name')}: CNN steganalyser for {card.get('method')} "
                   f"stego{scores}")
-
-
-def _uses_model(mode: str, robust: bool, model: str | None) -> bool:
-    """Whether embed-bits / capacity in ``mode`` run a network (the robust channel or the
-    colour flow); UsageError for a bad mode, --mode with --robust, or --model with the
-    default (adaptive) mode, which uses none (a bad model name is reported first)."""
-    from stegnet import bits
-
-    bits.check_mode(mode)
-    if robust and mode != "auto":
-        raise UsageError("--mode applies to the standard channel, not to --robust")
-    uses_model = robust or mode in bits.FLOW_MODES
-    if model is not None and not uses_model:
-        from stegnet.zoo import get_model_info
-
-        get_model_info("bits", model)  # a bad name says so first
-        raise UsageError("--model names a colour flow: use it with --mode flow, sparse or "
-                         "full (the default adaptive mode uses no network)")
-    return uses_model

@@ -63,21 +63,11 @@ KeyFileOpt = Annotated[
 ]
 JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=1, help="Files processed in parallel "
                                       "(folder mode).")]
-RobustOpt = Annotated[bool, typer.Option(
-    "--robust", help="Use the robust channel: a few hundred bytes that survive JPEG, resizing "
-    "and noise.")]
-ModeOpt = Annotated[
-    str, typer.Option("--mode", help="auto (default) = adaptive: +-1 changes at the pixel "
-                      "samples where they are hardest to detect (no network); the colour "
-                      "flow's: flow (sparse for small payloads, else full), sparse (changes "
-                      "only the latents the payload needs), full (re-synthesises all colour "
-                      "detail).")
-]
-TemperatureOpt = Annotated[
-    float, typer.Option("--temperature", help="Scale of the latent magnitudes (0.1-1.5): "
-                        "lower is closer to the cover and harder to detect but less robust "
-                        "(the default 0.6: 4% less capacity than 0.8 for +2.9 dB PSNR).")
-]
+LosslessChannelOpt = Annotated[str, typer.Option(
+    "--channel", help="The lossless byte channel studied: pixel (the default of embed-bits) "
+    "or flow.")]
+FlowModeOpt = Annotated[str, typer.Option(
+    "--flow-mode", help="[flow channel] auto, sparse or full.")]
 
 
 # ---------------------------------------------------------------- eval options

@@ -121,21 +121,21 @@ def eval_bits_cmd(
     out: opt.OutOpt = None,
     limit: opt.LimitOpt = None,
     quiet: opt.QuietOpt = False,
-    mode: opt.ModeOpt = "auto",
+    channel: opt.LosslessChannelOpt = "pixel",
+    flow_mode: opt.FlowModeOpt = "auto",
 ) -> None:
     """Embed/extract payloads through saved PNGs (keyed and not); write JSON."""
     with errors():
-        from stegnet.bits import FLOW_MODES
         from stegnet.device import resolve_device
         from stegnet.zoo import get_model_info
         from stegnet_research.evaluate import eval_bits
-        name = get_model_info("bits", model).name
+        name = get_model_info("flow", model).name
         samples, dataset = _eval_samples(covers, held_out, size, limit, split)
         dev = resolve_device(device)
         payloads = tuple(p.strip() for p in sizes.split(",") if p.strip())
-        result = eval_bits(samples, model=model, device=dev, sizes=payloads, mode=mode,
-                           progress=progress("evaluating", quiet))
-        name = name if mode in FLOW_MODES else "adaptive"  # the default uses no network
+        result = eval_bits(samples, model=model, device=dev, sizes=payloads, channel=channel,
+                           flow_mode=flow_mode, progress=progress("evaluating", quiet))
+        name = name if channel == "flow" else "adaptive"  # results/adaptive: the pixel channel
         result.update(model=name, dataset=dataset, device=dev, command=_command_line())
         _write_result(result, out or Path("results") / name / f"{dataset}.json", quiet)
         agg = result["aggregate"]
@@ -223,15 +223,17 @@ def eval_rate_distortion_cmd(
     out: opt.OutOpt = None,
     limit: opt.LimitOpt = None,
     quiet: opt.QuietOpt = False,
-    mode: opt.ModeOpt = "auto",
+    channel: opt.LosslessChannelOpt = "pixel",
+    flow_mode: opt.FlowModeOpt = "auto",
 ) -> None:
     """embed-bits quality vs payload (0.01-0.4 bit/pixel and capacity), LSB alongside."""
     with errors():
         from stegnet.zoo import get_model_info
         from stegnet_research.evaluate import eval_rate_distortion
 
-        get_model_info("bits", model)  # a bad name fails before any work
-        result = _run_study(functools.partial(eval_rate_distortion, mode=mode),
+        get_model_info("flow", model)  # a bad name fails before any work
+        result = _run_study(functools.partial(eval_rate_distortion, channel=channel,
+                                              flow_mode=flow_mode),
                             "rate-distortion", covers, held_out, split, size, model, device,
                             out, limit, quiet)
         for point in result["curve"]:
@@ -271,8 +273,8 @@ def eval_robustness_cmd(
 
 # ---------------------------------------------------------------- train
 #: Photos a trainer needs at least: hide validates on 2 held-out photos (every 10th photo
-#: is held out, so 11 photos in all); bits on 1 held-out photo and trains on the rest.
-MIN_TRAIN_PHOTOS = {"hide": 11, "bits": 2}
+#: is held out, so 11 photos in all); the flow on 1 held-out photo and trains on the rest.
+MIN_TRAIN_PHOTOS = {"hide": 11, "flow": 2}
 
 
 def _check_photo_folder(folder: str | Path, min_photos: int) -> None:
@@ -381,8 +383,9 @@ def train_hide_cmd(
                json_out)
 
 
-@train_app.command("bits", epilog=(
-    "Example: stegnet train bits --data ../shared/data/train --out runs/bits --minutes 60"))
+@train_app.command("bits", hidden=True, help="Deprecated name of `train flow`.")
+@train_app.command("flow", epilog=(
+    "Example: stegnet train flow --data ../shared/data/train --out runs/flow --minutes 60"))
 def train_bits_cmd(
     data: opt.DataOpt = None,
     out: opt.RunOpt = None,
@@ -403,14 +406,15 @@ def train_bits_cmd(
     quiet: opt.QuietOpt = False,
     json_out: opt.TrainJsonOpt = False,
 ) -> None:
-    """Train the colour flow for embed-bits; checkpoints and the curve go to OUT.
+    """Train the colour flow (the flow channel's network); checkpoints and the curve go to
+    OUT.
 
     Unset options take the recipe of the shipped cinn-s6 (stegnet_research.train.bits).
     """
     with errors():
         from stegnet_research.train import bits as recipe
 
-        _train("bits", recipe, recipe.BitsTrainConfig,
+        _train("flow", recipe, recipe.BitsTrainConfig,
                {"data": data, "out": out, "steps": steps, "batch": batch, "crop": crop,
                 "lr": lr, "blocks": blocks, "hidden": hidden, "robust_weight": robust_weight,
                 "init": init, "threads": threads}, minutes, quiet, json_out)

@@ -99,7 +99,7 @@ def merge_colour(rgb: Tensor, colour_hf: Tensor) -> Tensor:
     return lab_to_rgb(torch.cat([lab[:, :1], ab], dim=1), clamp=True)
 
 
-@register_model("colour-cinn", ColourFlowConfig, task="bits")
+@register_model("colour-cinn", ColourFlowConfig, task="flow")
 class ColourFlow(nn.Module):
     """Conditional INN: colour detail <-> standard normal latent (see module docstring)."""
 

@@ -24,7 +24,7 @@ class Architecture:
     name: str
     module: type
     config: type
-    task: str  # "hide", "bits" or "detect"
+    task: str  # a zoo task (stegnet.zoo.TASKS)
 
 
 ARCHITECTURES: dict[str, Architecture] = {}

@@ -15,6 +15,7 @@ channel carries nothing (the embedder leaves it as the cover has it).  Two layou
 * **pixel** (magic ``SGN5``, :data:`PIXEL`, :mod:`stegnet.adaptive`): syndrome-coded over
   the LSBs of the pixel samples, exact bits, so up to 128 channel bits per stream bit (64
   for the header) and a weak code; :func:`unpack` with ``layout=PIXEL`` reads only it.
+* **jpeg** (``SGN6``, :data:`JPEG`): the same over a JPEG's AC coefficient parities.
 
 :func:`unpack` tries the syndrome-coded header first, then version 3's (``SGN3``, code
 lanes dealt round-robin, see :mod:`stegnet.payload.stc`), then the direct one. The stream::
@@ -43,6 +44,7 @@ retried as erasures (GMD decoding).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import struct
@@ -74,8 +76,8 @@ from stegnet.payload.scramble import derive_seed as _derive_seed
 from stegnet.payload.scramble import scramblers as _scramblers
 
 __all__ = [
-    "CODEWORD_BITS", "DEFAULT_NSYM", "MAGIC", "MAGIC_SYNDROME", "MAGIC_PIXEL", "RS_N",
-    "HEADER_BITS", "LATENT", "PIXEL", "Layout", "capacity_bytes", "header_len",
+    "CODEWORD_BITS", "DEFAULT_NSYM", "MAGIC", "MAGIC_SYNDROME", "MAGIC_PIXEL", "MAGIC_JPEG",
+    "RS_N", "HEADER_BITS", "JPEG", "LATENT", "PIXEL", "Layout", "capacity_bytes", "header_len",
     "needed_bits", "pack", "pack_syndrome", "syndrome_frame", "syndrome_widths", "unpack",
 ]
 
@@ -98,7 +100,8 @@ near-zero latents next to a change tip over (w = 32 did not settle; w <= 2 does)
 
 MAGIC_PIXEL = b"SGN5"
 """Syndrome-coded frames in the pixel samples' least significant bits (:mod:`stegnet.adaptive`)."""
-
+MAGIC_JPEG = b"SGN6"
+"""Syndrome-coded frames in a JPEG's AC coefficient parities (:mod:`stegnet.channels.jpeg`)."""
 
 STC_WORK = 2**27
 """Trellis work (columns x states) a code's height keeps within, where it can (~0.4 s)."""
@@ -137,6 +140,13 @@ PIXEL = Layout(MAGIC_PIXEL, 128, 1.0, 1, 64, 9, 4)
 """Pixel samples' LSBs (adaptive embedding): exact bits, a code as wide as the image allows
 (up to 128 samples per stream bit: wider codes need fewer changes but take longer), 2^4 to
 2^9 trellis states (7 at 512 x 512 px; 4 for a 24 MP photo at capacity)."""
+JPEG = Layout(MAGIC_JPEG, 128, 1.0, 1, 64, 9, 4)
+"""A JPEG's AC coefficient parities: exact bits like :data:`PIXEL`, the same code shapes."""
+_EXACT = {MAGIC_PIXEL: PIXEL, MAGIC_JPEG: JPEG}  # magic -> layout of the exact channels
+LEGACY_HEIGHTS = {MAGIC_PIXEL: (dataclasses.replace(PIXEL, min_height=7, max_height=7),
+                                dataclasses.replace(PIXEL, min_height=7))}
+"""Earlier code-height rules of pixel frames, still read: the first pixel frames used
+height 7 throughout; then 7 to 9 (never below 7) before huge frames went down to 4."""
 
 CODEWORD_BITS = 8 * RS_N
 """Channel bits per codeword (2040)."""
@@ -378,10 +388,11 @@ def _read(arr: np.ndarray, rel: np.ndarray | None, perm: np.ndarray, keystream: 
 
 
 def _read_syndrome(arr: np.ndarray, perm: np.ndarray, keystream: np.ndarray, start: int,
-                   count: int, magic: bytes = MAGIC_SYNDROME) -> np.ndarray:
+                   count: int, magic: bytes = MAGIC_SYNDROME,
+                   layout: Layout | None = None) -> np.ndarray:
     """Stream bytes of a syndrome-coded frame: the header (``start`` 0, ``count``
     HEADER_BITS) or the body (``start`` HEADER_BITS, ``count`` its stream bits)."""
-    layout = PIXEL if magic == MAGIC_PIXEL else LATENT
+    layout = layout if layout is not None else _EXACT.get(magic, LATENT)
     header_w, body_w = syndrome_widths(arr.size, count if start else 1, layout)
     width = body_w if start else header_w
     first = start * header_w
@@ -395,18 +406,20 @@ def _find_header(arr: np.ndarray, rel: np.ndarray | None, perm: np.ndarray,
                  keystream: np.ndarray, keyed: bool,
                  layout: Layout = LATENT) -> tuple[bytes, bytes]:
     """-> (the frame's magic, its decoded 10-byte header); tries the syndrome-coded layouts
-    first, then the direct one (:data:`PIXEL`: only its own). Raises PayloadNotFound /
+    first, then the direct one (PIXEL, JPEG: only its own). Raises PayloadNotFound /
     WrongKeyOrCorrupted if none."""
     damaged = False
-    magics = (MAGIC_PIXEL,) if layout is PIXEL else (MAGIC_SYNDROME, MAGIC_SYNDROME_V3)
+    exact = layout.magic in _EXACT
+    magics = (layout.magic,) if exact else (MAGIC_SYNDROME, MAGIC_SYNDROME_V3)
     if arr.size >= HEADER_BITS * syndrome_widths(arr.size, 1, layout)[0]:
         for magic in magics:
-            stream = _read_syndrome(arr, perm, keystream, 0, HEADER_BITS, magic)
+            stream = _read_syndrome(arr, perm, keystream, 0, HEADER_BITS, magic,
+                                    layout if exact else None)
             header = _decode_blocks(stream, None, 1, HEADER_LEN, HEADER_PARITY)
             if header is not None and header[: len(MAGIC)] == magic:
                 return magic, header
             damaged |= header is None and stream[: len(MAGIC)].tobytes() == magic
-    if layout is PIXEL:
+    if exact:
         if damaged and not keyed:
             raise WrongKeyOrCorrupted("payload found but too damaged to recover")
         raise _not_found(keyed)
@@ -433,8 +446,9 @@ def unpack(
         reliability: optional (n_bits,) array of per-bit reliabilities (finite, >= 0,
             larger = more reliable, e.g. ``|z|``); enables erasure decoding.
         key: the key used by :func:`pack`, or None.
-        layout: :data:`PIXEL` reads only pixel frames; :data:`LATENT` (default) the
-            latent syndrome-coded and direct ones.
+        layout: :data:`PIXEL` / :data:`JPEG` read only their frames; :data:`LATENT` the
+            latent syndrome-coded and direct ones. Pixel frames of earlier code-height
+            rules (:data:`LEGACY_HEIGHTS`) are tried after today's.
 
     Returns:
         The payload; only returned after its CRC32 (unkeyed) or AEAD tag (keyed) checked.
@@ -446,8 +460,22 @@ def unpack(
         UsageError: malformed arguments (shape, values, types).
     """
     key = _check_key(key)
-    keyed = key is not None
     arr, rel = _check_channel(bits, reliability)
+    failure: PayloadError | None = None
+    for variant in (layout, *LEGACY_HEIGHTS.get(layout.magic, ())):
+        try:
+            return _unpack(arr, rel, key, variant)
+        except PayloadError as error:  # the most telling failure is reported
+            failure = error if failure is None or isinstance(failure, PayloadNotFound) \
+                else failure
+    assert failure is not None
+    raise failure
+
+
+def _unpack(arr: np.ndarray, rel: np.ndarray | None, key: bytes | None,
+            layout: Layout) -> bytes:
+    """:func:`unpack` with one layout (checked arguments)."""
+    keyed = key is not None
     n_bits = arr.size
     if n_bits < HEADER_BITS:
         raise _not_found(keyed)
@@ -470,7 +498,8 @@ def unpack(
     if magic != MAGIC:
         if syndrome_widths(n_bits, 8 * body_bytes, layout)[1] < layout.min_width:
             raise WrongKeyOrCorrupted("corrupted payload header (impossible length)")
-        stream = _read_syndrome(arr, perm, keystream, HEADER_BITS, 8 * body_bytes, magic)
+        stream = _read_syndrome(arr, perm, keystream, HEADER_BITS, 8 * body_bytes, magic,
+                                layout if layout.magic in _EXACT else None)
         byte_rel = None
     else:
         stream, byte_rel = _read(arr, rel, perm, keystream, head_bytes,

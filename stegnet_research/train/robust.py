@@ -35,11 +35,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from stegnet import robust
+from stegnet.channels import robust
 from stegnet.metrics import psnr
 from stegnet.models.robust import RobustCodec, RobustConfig
 from stegnet.zoo import LoadedModel, ModelInfo, save_weights
-from stegnet_research.channels import by_name
+from stegnet_research.distortions import by_name
 from stegnet_research.data import load_megapixels, split_by_package, spread_over_packages
 from stegnet_research.robustbits import read_back
 
@@ -78,7 +78,7 @@ def make_codec(config: RobustFitConfig, steps: np.ndarray | float) -> RobustCode
 
 def _payload(model: LoadedModel, index: int, seed: int, salt: int) -> bytes:
     rng = np.random.default_rng([seed, salt, index])
-    return rng.bytes(robust.capacity(model, keyed=False))
+    return rng.bytes(robust.capacity_bytes(model, keyed=False))
 
 
 def measure_noise(codec: RobustCodec, covers: list[np.ndarray], channels: dict,
@@ -91,7 +91,7 @@ def measure_noise(codec: RobustCodec, covers: list[np.ndarray], channels: dict,
     counts = np.zeros(k)
     for index, cover in enumerate(covers):
         report = robust.embed(cover, _payload(model, index, seed, 1), None, model)
-        slots = robust.layout(model)[report.positions].reshape(-1)
+        slots = robust.layout(model)[report.details["positions"]].reshape(-1)
         freq = slots % k
         with torch.no_grad():
             clean = codec.analyse(torch.from_numpy(report.stego.astype(np.float32))).numpy()

@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 
 from stegnet import api, zoo
-from stegnet.errors import InputError, NoHiddenImage, UnknownModel, WrongKeyOrCorrupted
+from stegnet.errors import (
+    InputError,
+    NoHiddenImage,
+    UnknownModel,
+    UsageError,
+    WrongKeyOrCorrupted,
+)
 from stegnet.imageio import save_png
 from stegnet.synthetic import synthetic_photo
 
@@ -20,7 +26,7 @@ def cover() -> np.ndarray:
 
 def test_embed_extract_with_a_text_key_and_a_path(cover: np.ndarray, tmp_path: Path) -> None:
     done = api.embed(cover, b"meet at noon", key="pass phrase", device="cpu")
-    assert done.report.mode == "adaptive" and 0 < done.changed_pixels < 0.1
+    assert (done.channel, done.report.mode) == ("pixel", "pixel") and 0 < done.changed < 0.1
     assert done.capacity_bytes > len(b"meet at noon")
     path = tmp_path / "stego.png"
     save_png(done.stego, path)
@@ -29,21 +35,46 @@ def test_embed_extract_with_a_text_key_and_a_path(cover: np.ndarray, tmp_path: P
         api.extract(path, key="another key", device="cpu")
 
 
-def test_a_loaded_model_is_used_as_given(cover: np.ndarray) -> None:
-    flow = zoo.load("bits", None, "cpu")
-    done = api.embed(cover, b"x", model=flow)
-    assert api.extract(done.stego, model=flow) == b"x"
+def test_a_loaded_model_is_used_as_given(cover: np.ndarray, monkeypatch) -> None:
+    """The flow channel runs the very model object it is given, for embedding and for
+    extraction (a spy on the model's analysis counts the calls)."""
+    flow = zoo.load("flow", None, "cpu")
+    calls = []
+    real = flow.module.analyse
+    monkeypatch.setattr(flow.module, "analyse", lambda *a, **k: (calls.append(1),
+                                                                 real(*a, **k))[1])
+    done = api.embed(cover, b"x", channel="flow", model=flow)
+    assert done.report.model == flow.name and calls
+    embedded = len(calls)
+    found = api.extract_found(done.stego, model=flow)
+    assert (found.payload, found.channel) == (b"x", "flow") and len(calls) > embedded
+    with pytest.raises(UsageError, match="uses none"):
+        api.embed(cover, b"x", model=flow)  # the pixel channel runs no network
 
 
 def test_bad_model_name_is_a_usage_error_before_any_work(cover: np.ndarray) -> None:
     with pytest.raises(UnknownModel):
-        api.embed(cover, b"x", model="no-such-model", device="cpu")
+        api.embed(cover, b"x", channel="flow", model="no-such-model", device="cpu")
 
 
-def test_grey_cover_refused_unless_allowed() -> None:
+def test_grey_cover_refused_by_the_flow_unless_allowed_and_kept_grey_by_pixel() -> None:
     grey = np.repeat(synthetic_photo(64, 64, 1).mean(axis=2, keepdims=True), 3, axis=2)
+    grey = grey.astype(np.uint8)
     with pytest.raises(InputError, match="grey-scale"):
-        api.embed(grey.astype(np.uint8), b"x", device="cpu")
+        api.embed(grey, b"x", channel="flow", device="cpu")
+    done = api.embed(grey, b"x")
+    assert (done.stego == done.stego[..., :1]).all() and api.extract(done.stego) == b"x"
+
+
+def test_options_belong_to_their_channel(cover: np.ndarray) -> None:
+    with pytest.raises(UsageError, match="--temperature applies to the flow channel"):
+        api.embed(cover, b"x", temperature=0.7)
+    with pytest.raises(UsageError, match="unknown channel"):
+        api.embed(cover, b"x", channel="lsb")
+    with pytest.raises(UsageError, match="different channels"):
+        api.embed(cover, b"x", channel="pixel", robust=True)
+    legacy = api.embed(cover, b"x", mode="sparse")  # the former spelling still works
+    assert (legacy.channel, legacy.report.mode) == ("flow", "sparse")
 
 
 def test_reveal_checks_for_a_hidden_image(cover: np.ndarray) -> None:
@@ -57,10 +88,10 @@ def test_reveal_checks_for_a_hidden_image(cover: np.ndarray) -> None:
 
 
 def test_capacity_nominal(cover: np.ndarray) -> None:
-    nominal = api.capacity(cover, measured=False)
+    nominal = api.capacity(cover, channel="flow", measured=False)
     assert nominal.capacity_bytes == nominal.nominal_capacity_bytes > 0
     assert nominal.bits_per_pixel == round(8 * nominal.capacity_bytes / 96 / 96, 4)
-    keyed = api.capacity(cover, keyed=True, measured=False)
+    keyed = api.capacity(cover, channel="flow", keyed=True, measured=False)
     assert 0 < keyed.capacity_bytes < nominal.capacity_bytes  # salt, nonce and tag cost room
 
 

@@ -93,7 +93,7 @@ def test_detection_tiles_cover_the_image_and_are_capped() -> None:
 def test_detect_tells_hide_stego_from_clean_and_embed_bits(photo, other_photo) -> None:
     """A synthetic photo fools the CNN (its texture looks like noise) but not the colour
     latents; a hide stego passes both tests; an embed-bits stego fails the second."""
-    from stegnet import bits
+    from stegnet.channels.flow import embed as bits
     from stegnet.hiding import detect, hide
 
     clean = detect(photo)

@@ -252,7 +252,7 @@ def test_shipped_hide_model_couplings_round_trip(name: str | None) -> None:
 
 
 def test_shipped_bits_model_analyse_then_synthesise_gives_the_image_back() -> None:
-    flow = load("bits").module
+    flow = load("flow").module
     assert isinstance(flow.layers, InvertibleSequence)
     image = torch.from_numpy(synthetic_photo(32, 48, seed=4)).permute(2, 0, 1)[None].float()
     image = image / 255.0

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from stegnet import bits, sparse
+from stegnet.channels.flow import embed as bits
+from stegnet.channels.flow import sparse
 from stegnet.imageio import decode_png_roundtrip
 from stegnet.payload import container
 from stegnet.synthetic import synthetic_photo
@@ -14,7 +15,7 @@ from stegnet.zoo import load
 
 @pytest.fixture(scope="module")
 def flow():
-    return load("bits")
+    return load("flow")
 
 
 def test_texture_weight_is_high_on_smooth_and_low_on_textured_blocks() -> None:

@@ -21,18 +21,18 @@ def test_every_shipped_architecture_is_registered_with_its_task() -> None:
 
 def test_each_task_has_a_default_and_detectors_are_entries() -> None:
     tasks = {info.task for info in zoo.list_models()}
-    assert tasks == {"hide", "bits", "robust", "detect"}
+    assert tasks == {"hide", "flow", "robust", "detect"}
     assert zoo.get_model_info("hide").card.get("default") is True
     assert zoo.get_model_info("bits").card.get("default") is True
     assert "xunet-hide" in {info.name for info in zoo.list_models("detect")}
 
 
 def test_load_returns_the_module_with_its_own_card() -> None:
-    loaded = zoo.load("bits", "cinn-s6", "cpu")
+    loaded = zoo.load("flow", "cinn-s6", "cpu")
     assert loaded.name == "cinn-s6" and loaded.device == "cpu"
     assert loaded.card == json.loads((zoo.weights_dir() / "cinn-s6.json").read_text())
     assert not loaded.module.training
-    assert zoo.load("bits", "cinn-s6", "cpu") is loaded  # cached
+    assert zoo.load("flow", "cinn-s6", "cpu") is loaded  # cached
 
 
 def test_a_model_of_another_task_is_refused_with_a_hint() -> None:
@@ -90,10 +90,10 @@ def test_weights_are_found_env_then_checkout_then_prefix(
 
 
 def test_bits_error_correction_comes_from_the_loaded_models_card() -> None:
-    from stegnet import bits
+    from stegnet.channels.flow import embed as bits
 
-    loaded = zoo.load("bits")
-    fake = zoo.LoadedModel(loaded.info.__class__(loaded.name, "bits",
+    loaded = zoo.load("flow")
+    fake = zoo.LoadedModel(loaded.info.__class__(loaded.name, "flow",
                                                  {**loaded.card, "ecc_nsym": 96},
                                                  loaded.info.path), loaded.module, "cpu")
     assert bits.ecc_nsym(fake) == 96

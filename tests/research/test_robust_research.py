@@ -11,7 +11,7 @@ from PIL import Image
 
 from stegnet.synthetic import synthetic_photo
 from stegnet.zoo import load_weights
-from stegnet_research import channels
+from stegnet_research import distortions as channels
 from stegnet_research.data import is_held_out_package, load_megapixels
 from stegnet_research.robustreport import table, write_report
 from stegnet_research.train import robust as fit_robust

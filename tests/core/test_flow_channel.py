@@ -5,7 +5,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from stegnet import bits, signchannel
+from stegnet.channels.flow import embed as bits
+from stegnet.channels.flow import latents as signchannel
 from stegnet.errors import PayloadNotFound, PayloadTooLarge, WrongKeyOrCorrupted
 from stegnet.imageio import decode_png_roundtrip
 from stegnet.synthetic import synthetic_photo
@@ -14,7 +15,7 @@ from stegnet.zoo import load
 
 @pytest.fixture(scope="module")
 def flow():
-    return load("bits")
+    return load("flow")
 
 
 def test_channel_bit_layout() -> None:
@@ -31,7 +32,7 @@ def test_round_trip_through_png(flow, size: str, keyed: bool) -> None:
     cap = bits.capacity(128, 160, keyed, bits.ecc_nsym(flow))
     n = cap if size == "capacity" else int(size)
     payload = np.random.default_rng(n).integers(0, 256, n, dtype=np.uint8).tobytes()
-    report = bits.embed(cover, payload, key, flow, mode="flow")
+    report = bits.embed(cover, payload, key, flow, mode="auto")
     stego = decode_png_roundtrip(report.stego)
     assert bits.extract(stego, key, flow) == payload
     assert report.raw_ber < 0.05
@@ -39,7 +40,7 @@ def test_round_trip_through_png(flow, size: str, keyed: bool) -> None:
 
 def test_odd_size_cover_keeps_last_row_and_column(flow) -> None:
     cover = synthetic_photo(65, 97, 12)
-    report = bits.embed(cover, b"odd sizes work", None, flow, mode="flow")
+    report = bits.embed(cover, b"odd sizes work", None, flow, mode="auto")
     assert np.array_equal(report.stego[-1], cover[-1])
     assert np.array_equal(report.stego[:, -1], cover[:, -1])
     assert bits.extract(decode_png_roundtrip(report.stego), None, flow) == b"odd sizes work"
@@ -49,12 +50,12 @@ def test_payload_too_large(flow) -> None:
     cover = synthetic_photo(64, 64, 13)
     cap = bits.capacity(64, 64, False, bits.ecc_nsym(flow))
     with pytest.raises(PayloadTooLarge, match=str(cap)):
-        bits.embed(cover, bytes(cap + 1), None, flow, mode="flow")
+        bits.embed(cover, bytes(cap + 1), None, flow, mode="auto")
 
 
 def test_wrong_key_clean_cover_and_missing_key_fail_cleanly(flow) -> None:
     cover = synthetic_photo(96, 128, 14)
-    stego = bits.embed(cover, b"secret", b"right", flow, mode="flow").stego
+    stego = bits.embed(cover, b"secret", b"right", flow, mode="auto").stego
     with pytest.raises(WrongKeyOrCorrupted):
         bits.extract(stego, b"wrong", flow)
     with pytest.raises(PayloadNotFound):
@@ -65,7 +66,7 @@ def test_wrong_key_clean_cover_and_missing_key_fail_cleanly(flow) -> None:
 
 def test_heavily_damaged_stego_is_detected_not_garbage(flow) -> None:
     cover = synthetic_photo(96, 128, 15)
-    stego = bits.embed(cover, b"x" * 300, None, flow, mode="flow").stego.copy()
+    stego = bits.embed(cover, b"x" * 300, None, flow, mode="auto").stego.copy()
     stego[:, :64] = np.random.default_rng(0).integers(0, 256, stego[:, :64].shape)
     with pytest.raises((WrongKeyOrCorrupted, PayloadNotFound)):
         bits.extract(stego, None, flow)
@@ -76,7 +77,7 @@ def test_tiled_embedding_of_a_large_image_round_trips(flow, monkeypatch) -> None
     monkeypatch.setattr(signchannel, "MARGIN", 32)
     cover = synthetic_photo(200, 170, 16)  # 3 x 2 tiles, odd width
     payload = bytes(range(256)) * 2
-    report = bits.embed(cover, payload, b"tiles", flow, mode="flow")
+    report = bits.embed(cover, payload, b"tiles", flow, mode="auto")
     assert bits.extract(decode_png_roundtrip(report.stego), b"tiles", flow) == payload
 
 
@@ -98,7 +99,7 @@ def test_measured_capacity_is_carried(flow) -> None:
     cap = bits.measured_capacity(cover, False, flow)
     assert 0 < cap <= bits.capacity(96, 128, False, bits.ecc_nsym(flow))
     payload = bytes(range(256)) * (cap // 256) + bytes(cap % 256)
-    stego = decode_png_roundtrip(bits.embed(cover, payload, None, flow, mode="flow").stego)
+    stego = decode_png_roundtrip(bits.embed(cover, payload, None, flow, mode="auto").stego)
     assert bits.extract(stego, None, flow) == payload
 
 
@@ -109,7 +110,7 @@ def test_lower_temperature_is_closer_to_the_cover_and_still_extracts(flow) -> No
     payload = bytes(range(256)) * 4
     quality = {}
     for temperature in (1.0, 0.6):
-        stego = decode_png_roundtrip(bits.embed(cover, payload, None, flow, mode="flow",
+        stego = decode_png_roundtrip(bits.embed(cover, payload, None, flow, mode="auto",
                                                 temperature=temperature).stego)
         assert bits.extract(stego, None, flow) == payload  # the extractor reads signs only
         quality[temperature] = psnr(cover, stego)
@@ -150,7 +151,7 @@ def test_sparse_mode_keeps_the_cover_where_the_payload_does_not_need_it(flow) ->
 
     cover = synthetic_photo(128, 128, 22)
     message = b"meet at noon"
-    sparse = bits.embed(cover, message, None, flow, mode="flow")
+    sparse = bits.embed(cover, message, None, flow, mode="auto")
     assert sparse.mode == "sparse"
     full = bits.embed(cover, message, None, flow, mode="full")
     assert full.mode == "full"
@@ -170,13 +171,13 @@ def test_small_payloads_are_syndrome_coded_and_change_less(flow, monkeypatch) ->
 
     cover = synthetic_photo(128, 128, 25)
     message = b"meet at noon"
-    coded = bits.embed(cover, message, None, flow, mode="flow")
+    coded = bits.embed(cover, message, None, flow, mode="auto")
     frame = container.needed_bits(len(message), False, coded.nsym)
     assert coded.mode == "sparse" and coded.channel_bits > 2 * frame
     assert bits.extract(decode_png_roundtrip(coded.stego), None, flow) == message
     monkeypatch.setattr(container, "LATENT",  # no room for a code: direct
                         dataclasses.replace(container.LATENT, max_share=0.0))
-    direct = bits.embed(cover, message, None, flow, mode="flow")
+    direct = bits.embed(cover, message, None, flow, mode="auto")
     assert direct.channel_bits == frame
     assert bits.extract(decode_png_roundtrip(direct.stego), None, flow) == message
     changed = [(r.stego != cover).any(axis=-1).mean() for r in (coded, direct)]
@@ -187,7 +188,7 @@ def test_small_payloads_are_syndrome_coded_and_change_less(flow, monkeypatch) ->
 def test_flow_mode_switches_to_full_resynthesis_for_large_payloads(flow) -> None:
     cover = synthetic_photo(96, 96, 23)
     cap = bits.capacity(96, 96, False, bits.ecc_nsym(flow))
-    report = bits.embed(cover, bytes(cap // 2), None, flow, mode="flow")
+    report = bits.embed(cover, bytes(cap // 2), None, flow, mode="auto")
     assert report.mode == "full"
     assert bits.extract(decode_png_roundtrip(report.stego), None, flow) == bytes(cap // 2)
 
@@ -232,18 +233,18 @@ def test_bits_studies_use_the_given_model_and_device(flow, recorded_loads,
     from stegnet_research.evaluate import Sample, eval_bits, eval_rate_distortion
 
     covers = [Sample("c0", synthetic_photo(64, 64, 31))]
-    weights = str(get_model_info("bits").path)  # a weight file, as for a training run
+    weights = str(get_model_info("flow").path)  # a weight file, as for a training run
     analysed = []
     real_analyse = bits.analyse
     monkeypatch.setattr(bits, "analyse", lambda model, image: (
         analysed.append(model), real_analyse(model, image))[1])
     result = eval_bits(covers, model=weights, device="cpu", sizes=("1",),
-                       keyed_modes=(False,), mode="flow")
-    assert recorded_loads == [("bits", weights, "cpu")]
+                       keyed_modes=(False,), channel="flow")
+    assert recorded_loads == [("flow", weights, "cpu")]
     assert result["aggregate"]["failures"] == 0 and result["ecc_nsym"] == bits.ecc_nsym(flow)
     curve = eval_rate_distortion(covers, rates=(0.01,), model=weights, device="cpu",
-                                 mode="flow")
-    assert recorded_loads == [("bits", weights, "cpu")] * 2
+                                 channel="flow")
+    assert recorded_loads == [("flow", weights, "cpu")] * 2
     assert [p["rate"] for p in curve["curve"]] == [0.01, "capacity"]
     assert all(p["ok"] == 1 for p in curve["curve"])
     assert len({id(m) for m in analysed}) == 1 and analysed[0].info.path.name.endswith(
@@ -257,7 +258,7 @@ def test_robustness_uses_the_given_model(recorded_loads) -> None:
     covers = [Sample(f"c{i}", synthetic_photo(64, 64, 32 + i)) for i in range(2)]
     result = eval_robustness(covers, model="hinet-s4", device="cpu")
     # each model loaded once for the whole study; the other task keeps its default
-    assert recorded_loads == [("hide", "hinet-s4", "cpu"), ("bits", None, "cpu")]
+    assert recorded_loads == [("hide", "hinet-s4", "cpu"), ("flow", None, "cpu")]
     assert result["images"] == 2 and set(result["table"]) >= {"png-resave", "jpeg-75"}
     assert result["table"]["png-resave"]["bits_success"] == "2/2"
     assert result["table"]["png-resave"]["bits_raw_ber_mean"] < 0.05
@@ -268,15 +269,13 @@ def test_robustness_uses_the_given_model(recorded_loads) -> None:
 
 
 def test_every_entry_point_defaults_to_the_same_temperature() -> None:
-    """The API and the CLI state the default as a literal (the CLI must not import the
-    model code at start-up): they must agree with bits.DEFAULT_TEMPERATURE."""
+    """The flow channel states its default temperature once (the CLI passes only what the
+    user gives): every flow entry point agrees with bits.DEFAULT_TEMPERATURE."""
     import inspect
 
-    from stegnet import api, signchannel
-    from stegnet.cli import commands
+    from stegnet.channels.flow import FlowChannel
 
     defaults = [inspect.signature(f).parameters["temperature"].default
-                for f in (api.embed, api.capacity, commands.embed_bits, commands.capacity)]
-    assert defaults == [bits.DEFAULT_TEMPERATURE] * 4
-    assert signchannel.EmbedReport(np.zeros((2, 2, 3), np.uint8), 0, 0).temperature == (
-        bits.DEFAULT_TEMPERATURE)
+                for f in (FlowChannel.embed, FlowChannel.capacity, FlowChannel.check_options,
+                          bits.embed, bits.measured_capacity)]
+    assert defaults == [bits.DEFAULT_TEMPERATURE] * 5

@@ -16,17 +16,18 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from stegnet.adaptive import hill_costs
-from stegnet.payload import container, stc
-from stegnet.signchannel import (
-    EmbedReport,
+from stegnet.channels.base import Report
+from stegnet.channels.flow.latents import (
     analyse,
+    flow_report,
     latent_shape,
     refine,
     sign_check,
     split_even,
     synthesise,
 )
+from stegnet.costs import hill_costs
+from stegnet.payload import container, stc
 
 if TYPE_CHECKING:
     from stegnet.zoo import LoadedModel
@@ -46,7 +47,7 @@ DIRECT_MARGIN = 0.5  # the direct layout's margin (better there than flip_plan's
 
 def embed_sparse(cover: np.ndarray, payload: bytes, key: bytes | None, model: LoadedModel,
                   nsym: int, rounds: int, progress,
-                  prepared: tuple[np.ndarray, ...] | None = None) -> EmbedReport:
+                  prepared: tuple[np.ndarray, ...] | None = None) -> Report:
     """Cover-preserving embedding with one error-correction strength.
 
     The frame is syndrome-coded over the latents' signs (:func:`container.syndrome_frame`):
@@ -99,9 +100,8 @@ def embed_sparse(cover: np.ndarray, payload: bytes, key: bytes | None, model: Lo
                                                key, model, rounds, progress, 0)
     stego = cover.copy()
     stego[:even_h, :even_w] = stego_even
-    return EmbedReport(stego=stego, channel_bits=len(positions), raw_bit_errors=errors,
-                       nsym=nsym, decodable=decodable, temperature=0.0, mode="sparse",
-                       latents=cover_latent.size)
+    return flow_report(stego, len(positions), errors, nsym, decodable, 0.0, "sparse",
+                       cover_latent.size, model)
 
 
 def refine_syndrome(frame: stc.Frame, make_stego: Callable[[np.ndarray], np.ndarray],
@@ -221,7 +221,7 @@ def flip_plan(model: LoadedModel, cover_even: np.ndarray,
 def texture_weight(cover_even: np.ndarray) -> np.ndarray:
     """HILL-style cost of changing each 2x2 block of an 8-bit image HxWx3 (even size):
     (H/2, W/2) float64, median 1, large where the block is smooth, small in texture (the
-    per-sample HILL cost of :func:`stegnet.adaptive.hill_costs`, averaged over the block's
+    per-sample HILL cost of :func:`stegnet.costs.hill_costs`, averaged over the block's
     4 pixels and 3 channels)."""
     rho = hill_costs(cover_even)
     height, width = rho.shape[0] // 2, rho.shape[1] // 2

@@ -1,4 +1,4 @@
-"""Bytes that survive a lossy channel: ``embed-bits --robust`` / ``extract-bits``.
+"""The ``robust`` channel: bytes that survive a lossy path (``embed-bits --channel robust``).
 
 The robust model (:class:`stegnet.models.robust.RobustCodec`) offers ``n_slots`` slots,
 low-frequency luminance DCT coefficients on a fixed internal grid. Slots are grouped,
@@ -18,13 +18,13 @@ rounded stego and corrects what rounding, clipping and the resampling moved, for
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
+from stegnet.channels.base import Progress, Report
 from stegnet.errors import PayloadTooLarge, StegnetError
 from stegnet.imageio import require_min_side
 from stegnet.models.robust import public_uniform
@@ -39,27 +39,6 @@ MIN_STEGO_SIDE = 64  # extraction (a stego may have been shrunk on the way)
 _LAYOUT_SEED = 0x0B057
 
 
-@dataclass
-class RobustReport:
-    """What a robust embedding did (measured on the stego as written)."""
-
-    stego: np.ndarray
-    channel_bits: int  # channel bits of the frame (each carried by ``repeat`` slots)
-    raw_bit_errors: int  # frame bits that read wrong in the stego as written (before ECC)
-    min_margin: float  # smallest |sum of soft values| of a frame bit, in [0, repeat]
-    iterations: int
-    nsym: int
-    positions: np.ndarray  # (channel_bits,) channel positions of the frame
-    frame_bits: np.ndarray  # (channel_bits,) the 0/1 bit each carries
-
-    mode: str = "robust"
-
-    @property
-    def raw_ber(self) -> float:
-        """Share of the frame's channel bits that read wrong in the stego as written."""
-        return self.raw_bit_errors / max(1, self.channel_bits)
-
-
 def _codec(model: LoadedModel) -> RobustCodec:
     return model.module
 
@@ -70,7 +49,7 @@ def channel_bits(model: LoadedModel) -> int:
     return codec.n_slots // codec.config.repeat
 
 
-def capacity(model: LoadedModel, keyed: bool) -> int:
+def capacity_bytes(model: LoadedModel, keyed: bool) -> int:
     """Payload bytes the robust channel carries (the same for every photo size)."""
     return container.capacity_bytes(channel_bits(model), keyed, _codec(model).config.nsym)
 
@@ -115,10 +94,13 @@ def extract(stego: np.ndarray, key: bytes | None, model: LoadedModel) -> bytes:
 
 
 def embed(cover: np.ndarray, payload: bytes, key: bytes | None,
-          model: LoadedModel) -> RobustReport:
+          model: LoadedModel) -> Report:
     """Hide ``payload`` in ``cover`` (H, W, 3) uint8; -> the 8-bit stego and a report.
 
-    Raises PayloadTooLarge if the payload exceeds :func:`capacity`, or if the stego as
+    ``report.details``: ``min_margin`` (smallest |sum of soft values| of a frame bit, in
+    [0, repeat]), ``iterations``, ``positions`` and ``frame_bits`` (the frame's channel
+    positions and the 0/1 bit each carries).
+    Raises PayloadTooLarge if the payload exceeds :func:`capacity_bytes`, or if the stego as
     written does not decode (e.g. a photo saturated almost everywhere).
     """
     require_min_side(cover, MIN_COVER_SIDE, "cover")
@@ -155,5 +137,47 @@ def embed(cover: np.ndarray, payload: bytes, key: bytes | None,
     if decoded != bytes(payload):
         raise PayloadTooLarge("the robust stego does not decode (the photo is too saturated "
                               "or flat to carry the payload); try a smaller payload")
-    return RobustReport(stego, int(positions.size), errors,
-                        float(reliability[positions].min()), done, nsym, positions, frame_bits)
+    return Report(stego, "robust", "robust", int(positions.size), errors, nsym, True,
+                  model.name, {"min_margin": float(reliability[positions].min()),
+                               "iterations": done, "positions": positions,
+                               "frame_bits": frame_bits})
+
+
+class RobustChannel:
+    """The ``robust`` channel (see the module docstring); its network is the zoo's
+    ``robust`` model (:class:`stegnet.models.robust.RobustCodec`)."""
+
+    name = "robust"
+    summary = ("a few hundred bytes in the low-frequency luminance of the whole photo, "
+               "read back after re-compression and resizing")
+    survives = ("JPEG re-compression (quality 50 and up), WebP, resizing the whole photo "
+                "(to half size and up), noise, brightness; not cropping or rotation")
+    medium = "pixels"
+    model_task = "robust"
+    options: tuple[str, ...] = ()
+    min_cover_side = MIN_COVER_SIDE
+    min_stego_side = MIN_STEGO_SIDE
+
+    def capacity(self, cover: Any, keyed: bool, model: Any = None, **options: Any) -> int:
+        """Net payload bytes (the same for every photo of at least :data:`MIN_COVER_SIDE`
+        pixels on the short side)."""
+        return capacity_bytes(_loaded(model), keyed)
+
+    def embed(self, cover: np.ndarray, payload: bytes, key: bytes | None, model: Any = None,
+              progress: Progress = None, **options: Any) -> Report:
+        """See :func:`embed`."""
+        return embed(cover, payload, key, _loaded(model))
+
+    def extract(self, stego: np.ndarray, key: bytes | None, model: Any = None) -> bytes:
+        """See :func:`extract`."""
+        return extract(stego, key, _loaded(model))
+
+
+def _loaded(model: LoadedModel | None) -> LoadedModel:
+    """``model``, or the default robust model on the CPU."""
+    from stegnet.zoo import load
+
+    return model if model is not None else load("robust")
+
+
+CHANNEL = RobustChannel()

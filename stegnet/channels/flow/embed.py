@@ -1,4 +1,4 @@
-"""Arbitrary bytes in the colour of a photo: the library API behind ``embed-bits``.
+"""The colour flow's embedding and extraction (the ``flow`` channel, :mod:`stegnet.channels.flow`).
 
 Images are numpy arrays HxWx3 uint8. Pipeline (see :mod:`stegnet.models.cinn`)::
 
@@ -7,19 +7,20 @@ Images are numpy arrays HxWx3 uint8. Pipeline (see :mod:`stegnet.models.cinn`)::
 
     stego --RGB->Lab--ColourFlow (forward)--> z_hat --sign--> bits --unpack--> payload
 
-The default (``mode`` ``auto`` or ``adaptive``) does not use the flow at all: it is the
-cost-adaptive +-1 embedding in the pixel samples of :mod:`stegnet.adaptive`, far less
-detectable at every payload we measured (``results/detection-vs-payload``). The flow
-modes below stay as explicit choices (``flow`` = sparse for small frames, else full).
+This is the design stegnet started from (Steg-cINN-style: payload bits as signs of the
+Gaussian latents of a conditional INN over Lab given lightness). The default channel of
+``embed-bits`` is the pixel channel (:mod:`stegnet.channels.pixel`), far less detectable
+at every payload we measured (``results/detection-vs-payload``); the flow is chosen with
+``--channel flow`` (flow mode ``auto`` = sparse for small frames, else full).
 
 Two ways to set z (flow ``mode``):
 
 * ``sparse`` (cover-preserving, the default for frames of at most
-  :data:`SPARSE_MAX_FRACTION` of the channel, :mod:`stegnet.sparse`): z starts as the
+  :data:`SPARSE_MAX_FRACTION` of the channel, :mod:`stegnet.channels.flow.sparse`): z starts as the
   cover's own latents z_c. The frame is syndrome-coded over the signs (syndrome-trellis
   codes, :func:`stegnet.payload.container.syndrome_frame`), so the embedder flips only the
-  latents where a flip is cheapest (:func:`stegnet.sparse.flip_plan`: the colour change
-  a flip makes, weighted by the block's texture) and needs ~4 frame bits per flip
+  latents where a flip is cheapest (:func:`stegnet.channels.flow.sparse.flip_plan`: the
+  colour change a flip makes, weighted by the block's texture) and needs ~4 frame bits per flip
   instead of 2. Only the 2x2 pixel blocks of changed latents are replaced; every other
   pixel stays the cover's.
 * ``full`` (re-synthesis): z = sign * T * |e|, e ~ N(0, 1), everywhere (random signs
@@ -28,12 +29,12 @@ Two ways to set z (flow ``mode``):
 
 One latent (one channel bit) per colour-detail coefficient: 6 per 2x2 pixel block, i.e.
 1.5 raw bits per pixel; an odd last row/column is copied and carries nothing. Large images
-(:mod:`stegnet.signchannel`) are processed in overlapping tiles (bounded memory); the few
+(:mod:`stegnet.channels.flow.latents`) are processed in overlapping tiles (bounded memory); the few
 latents near seams that tiles disagree on are fixed by the refinement below or by error
 correction.
 
-Embedder-side refinement (:func:`stegnet.signchannel.refine`; sparse:
-:func:`stegnet.sparse.refine_syndrome`): the magnitudes carry no information, so after
+Embedder-side refinement (:func:`stegnet.channels.flow.latents.refine`; sparse:
+:func:`stegnet.channels.flow.sparse.refine_syndrome`): the magnitudes carry no information, so after
 writing the 8-bit stego the embedder runs the extractor itself and pushes every frame
 latent whose sign did not survive rounding (sparse: up to the block's margin, then
 further, and plans the code again around latents that will not move; full: magnitude
@@ -61,20 +62,21 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from stegnet import adaptive, sparse
-from stegnet.errors import PayloadError, PayloadNotFound, StegnetError, UsageError
-from stegnet.imageio import require_min_side
-from stegnet.payload import container
-from stegnet.signchannel import (  # noqa: F401  (analyse, latent_shape: public API)
-    EmbedReport,
+from stegnet.channels.base import Report
+from stegnet.channels.flow import sparse
+from stegnet.channels.flow.latents import (  # noqa: F401  (analyse, latent_shape: public API)
     analyse,
     channel_bits,
+    flow_report,
     latent_shape,
     refine,
     sign_check,
     split_even,
     synthesise,
 )
+from stegnet.errors import StegnetError, UsageError
+from stegnet.imageio import require_min_side
+from stegnet.payload import container
 
 if TYPE_CHECKING:
     from stegnet.zoo import LoadedModel
@@ -84,8 +86,8 @@ REFINE_ROUNDS = 6  # at most; embedding stops once the payload provably decodes
 MIN_ROUNDS = 1
 ATTEMPTS = 2  # fresh random magnitudes per error-correction strength before the next one
 DEFAULT_TEMPERATURE = 0.6  # scale of the latent magnitudes (see the module docstring)
-MODES = ("auto", "adaptive", "flow", "sparse", "full")
-FLOW_MODES = ("flow", "sparse", "full")  # the modes that use the colour flow
+MODES = ("auto", "sparse", "full")
+"""How the flow sets the latents: ``auto`` = sparse for small frames, else full."""
 SPARSE_MAX_FRACTION = 0.25  # flow mode: sparse when the frame takes at most this share
 SPARSE_NSYM = (64, 128, 192)  # error correction tried by sparse embedding, weakest first
 
@@ -95,11 +97,11 @@ def ecc_nsym(model: LoadedModel) -> int:
     return int(model.card.get("ecc_nsym", container.DEFAULT_NSYM))
 
 
-def _resolve(model: LoadedModel | None) -> LoadedModel:
+def resolve_model(model: LoadedModel | None) -> LoadedModel:
     """``model``, or the default shipped colour flow on the CPU."""
     from stegnet.zoo import load
 
-    return model if model is not None else load("bits")
+    return model if model is not None else load("flow")
 
 
 def nsym_ladder(base: int) -> tuple[int, ...]:
@@ -126,16 +128,14 @@ def embed(
     progress: Callable[[int, int], None] | None = None,
     temperature: float = DEFAULT_TEMPERATURE,
     mode: str = "auto",
-) -> EmbedReport:
+) -> Report:
     """Embed ``payload`` in ``cover`` (HxWx3 uint8); returns the 8-bit stego and a report.
 
-    ``mode``: ``"auto"`` (default) or ``"adaptive"``: +-1 changes at the cheapest pixel
-    samples (:mod:`stegnet.adaptive`; ``model``, ``rounds`` and ``temperature`` do not
-    apply). The colour flow's modes: ``"sparse"`` changes only the latents the payload
-    needs (cover-preserving, see the module docstring), ``"full"`` re-synthesises all
-    colour detail with magnitudes at ``temperature``, ``"flow"`` uses sparse when the frame
-    takes at most :data:`SPARSE_MAX_FRACTION` of the channel and falls back to full if
-    sparse cannot make the payload decode. The flow modes try the error-correction
+    ``mode``: ``"sparse"`` changes only the latents the payload needs (cover-preserving,
+    see the module docstring), ``"full"`` re-synthesises all colour detail with magnitudes
+    at ``temperature``, ``"auto"`` (default) uses sparse when the frame takes at most
+    :data:`SPARSE_MAX_FRACTION` of the channel and falls back to full if sparse cannot make
+    the payload decode. Every mode tries the error-correction
     strengths of :func:`nsym_ladder`, weakest first, among those the payload fits in.
     Raises PayloadTooLarge if it fits none, and StegnetError if the cover cannot carry it
     reliably even with the strongest that fits. ``model``: a loaded colour flow
@@ -145,15 +145,10 @@ def embed(
     require_min_side(cover, MIN_COVER_SIDE, "cover")
     check_temperature(temperature)
     check_mode(mode)
-    if mode not in FLOW_MODES:
-        report = adaptive.embed(cover, payload, key)
-        if not report.decodable:  # an exact channel: a bug, never a property of the cover
-            raise StegnetError("the adaptive stego did not decode; please report this")
-        return report
     height, width = cover.shape[:2]
     n_bits = channel_bits(height, width)
     keyed = key is not None
-    model = _resolve(model)
+    model = resolve_model(model)
     ladder = nsym_ladder(ecc_nsym(model))
     fitting = [n for n in ladder if len(payload) <= container.capacity_bytes(n_bits, keyed, n)]
     if not fitting:
@@ -162,9 +157,9 @@ def embed(
                       if container.needed_bits(len(payload), keyed, n) <= n_bits]
     fraction = container.needed_bits(len(payload), keyed, SPARSE_NSYM[0]) / n_bits
     plans: list[tuple[str, float]] = []
-    if mode == "sparse" or (mode == "flow" and fraction <= SPARSE_MAX_FRACTION):
+    if mode == "sparse" or (mode == "auto" and fraction <= SPARSE_MAX_FRACTION):
         plans.append(("sparse", temperature))
-    if mode in ("full", "flow"):
+    if mode in ("full", "auto"):
         plans += [("full", temp) for temp in _temperatures(temperature)]
     report = None
     prepared = sparse.prepare(cover, model) if plans[0][0] == "sparse" else None
@@ -204,12 +199,12 @@ def check_temperature(temperature: float) -> None:
 def check_mode(mode: str) -> None:
     """UsageError unless ``mode`` is one of :data:`MODES`."""
     if mode not in MODES:
-        raise UsageError(f"mode must be one of {', '.join(MODES)} (got {mode!r})")
+        raise UsageError(f"the flow mode must be one of {', '.join(MODES)} (got {mode!r})")
 
 
 def _embed_full(cover: np.ndarray, payload: bytes, key: bytes | None, model: LoadedModel,
                 nsym: int, rounds: int, progress,
-                temperature: float = DEFAULT_TEMPERATURE) -> EmbedReport:
+                temperature: float = DEFAULT_TEMPERATURE) -> Report:
     """Full re-synthesis with one error-correction strength (see the module docstring)."""
     cover_even, even_h, even_w = split_even(cover)
     shape = latent_shape(even_h, even_w)
@@ -232,9 +227,8 @@ def _embed_full(cover: np.ndarray, payload: bytes, key: bytes | None, model: Loa
                                            payload, key, model, rounds, progress, MIN_ROUNDS)
     stego = cover.copy()
     stego[:even_h, :even_w] = stego_even
-    return EmbedReport(stego=stego, channel_bits=len(positions), raw_bit_errors=errors,
-                       nsym=nsym, decodable=decodable, temperature=temperature, mode="full",
-                       latents=n_bits)
+    return flow_report(stego, len(positions), errors, nsym, decodable, temperature, "full",
+                       n_bits, model)
 
 
 def measured_capacity(cover: np.ndarray, keyed: bool, model: LoadedModel | None = None,
@@ -244,7 +238,7 @@ def measured_capacity(cover: np.ndarray, keyed: bool, model: LoadedModel | None 
     payload decodes. Costs one to three trial embeddings; if none decodes, the largest of
     1/4, 1/16 and 1/64 of the nominal capacity that a sparse trial carries (0 if none)."""
     height, width = cover.shape[:2]
-    model = _resolve(model)
+    model = resolve_model(model)
     key = _secrets.token_bytes(16) if keyed else None
     for temp in _temperatures(temperature):
         for nsym in nsym_ladder(ecc_nsym(model)):
@@ -273,36 +267,7 @@ def extract(
     key: bytes | None = None,
     model: LoadedModel | None = None,
 ) -> bytes:
-    """Recover the payload of any ``embed-bits`` stego (H, W, 3 uint8): the adaptive
-    channel first (no network, milliseconds), then the colour flow's. Raises
-    PayloadNotFound / WrongKeyOrCorrupted, never returns garbage.
-
-    ``model``: the loaded colour flow a flow-mode stego was made with (default: the
-    shipped one, loaded only if the adaptive channel holds nothing).
-    """
-    require_min_side(stego, MIN_COVER_SIDE, "stego image")
-    try:
-        return adaptive.extract(stego, key)
-    except PayloadError as error:
-        first = error
-    try:
-        return extract_flow(stego, key, model)
-    except PayloadError as error:
-        raise more_telling(first, error) from None
-
-
-def more_telling(first: PayloadError, second: PayloadError) -> PayloadError:
-    """Of two channels' failures, the one that says more: a frame found but damaged (or
-    encrypted) beats "no payload found"."""
-    return second if isinstance(first, PayloadNotFound) else first
-
-
-def extract_flow(
-    stego: np.ndarray,
-    key: bytes | None = None,
-    model: LoadedModel | None = None,
-) -> bytes:
-    """Recover the payload of a flow-mode stego; raises PayloadNotFound /
+    """Recover the payload of a flow-channel stego; raises PayloadNotFound /
     WrongKeyOrCorrupted, never returns garbage.
 
     ``model``: the loaded colour flow the stego was made with (default: the shipped one).
@@ -310,5 +275,5 @@ def extract_flow(
     require_min_side(stego, MIN_COVER_SIDE, "stego image")
     height, width = stego.shape[:2]
     even = np.ascontiguousarray(stego[: height // 2 * 2, : width // 2 * 2])
-    latent = analyse(_resolve(model), even).reshape(-1)
+    latent = analyse(resolve_model(model), even).reshape(-1)
     return container.unpack((latent > 0).astype(np.uint8), np.abs(latent), key)

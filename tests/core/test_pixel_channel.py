@@ -1,9 +1,12 @@
-"""The default embed-bits channel: +-1 at the cheapest pixel samples, syndrome-coded."""
+"""The pixel channel (the default of embed-bits): +-1 at the cheapest pixel samples,
+syndrome-coded."""
 
 import numpy as np
 import pytest
 
-from stegnet import adaptive, bits
+from stegnet.channels import pixel as adaptive
+from stegnet.channels.pixel import CHANNEL as bits
+from stegnet.costs import hill_costs
 from stegnet.errors import PayloadNotFound, PayloadTooLarge, WrongKeyOrCorrupted
 from stegnet.imageio import decode_png_roundtrip
 from stegnet.payload import container
@@ -19,11 +22,11 @@ def cover() -> np.ndarray:
 @pytest.mark.parametrize("size", ["0", "1", "1024", "capacity"])
 def test_round_trip_through_png(cover: np.ndarray, size: str, keyed: bool) -> None:
     key = b"k3y" if keyed else None
-    cap = adaptive.capacity(96, 128, keyed)
+    cap = adaptive.capacity_bytes(96, 128, keyed)
     n = cap if size == "capacity" else int(size)
     payload = np.random.default_rng(n).integers(0, 256, n, dtype=np.uint8).tobytes()
     report = bits.embed(cover, payload, key)
-    assert report.mode == "adaptive" and report.decodable and report.raw_bit_errors == 0
+    assert report.mode == "pixel" and report.decodable and report.raw_bit_errors == 0
     stego = decode_png_roundtrip(report.stego)
     assert bits.extract(stego, key) == payload
     assert adaptive.extract(stego, key) == payload
@@ -32,12 +35,12 @@ def test_round_trip_through_png(cover: np.ndarray, size: str, keyed: bool) -> No
 
 
 def test_capacity_is_exact_and_stated(cover: np.ndarray) -> None:
-    cap = adaptive.capacity(96, 128, False)
+    cap = adaptive.capacity_bytes(96, 128, False)
     # 3 bits per pixel less framing; the header's code takes up to a quarter of a small
     # image (64 samples per header bit from 400x400 px on, 3 % of a 512 px photo)
     assert 2.0 < 8 * cap / (96 * 128) < 3.0
-    assert 2.8 < 8 * adaptive.capacity(512, 512, False) / 512**2 < 3.0
-    assert adaptive.capacity(96, 128, True) < cap  # salt, nonce and tag
+    assert 2.8 < 8 * adaptive.capacity_bytes(512, 512, False) / 512**2 < 3.0
+    assert adaptive.capacity_bytes(96, 128, True) < cap  # salt, nonce and tag
     with pytest.raises(PayloadTooLarge, match=str(cap)):
         bits.embed(cover, bytes(cap + 1), None)
 
@@ -63,7 +66,7 @@ def test_changes_go_to_texture_not_to_smooth_areas() -> None:
     report = adaptive.embed(cover, bytes(100), None)
     changed = (report.stego != cover).any(axis=-1)
     assert changed[:, 56:].sum() > 10 * max(1, changed[:, :40].sum())
-    costs = adaptive.hill_costs(cover)
+    costs = hill_costs(cover)
     assert costs.shape == (96, 96, 3) and np.all(costs > 0)
     assert costs[:, :40].mean() > 10 * costs[:, 56:].mean()
 
@@ -112,4 +115,16 @@ def test_odd_sizes_and_the_smallest_cover() -> None:
     odd = synthetic_photo(33, 35, 7)
     payload = b"odd sizes work"
     assert adaptive.extract(adaptive.embed(odd, payload, None).stego, None) == payload
-    assert adaptive.capacity(32, 32, True) > 0
+    assert adaptive.capacity_bytes(32, 32, True) > 0
+
+
+def test_a_grey_cover_stays_grey_and_reads_back() -> None:
+    grey = np.repeat(synthetic_photo(64, 80, 9)[..., :1], 3, axis=2)
+    cap = bits.capacity(grey, True)
+    assert cap == adaptive.capacity_bytes(64, 80, True, grey=True) > 0
+    report = bits.embed(grey, bytes(i % 256 for i in range(cap)), b"k")
+    stego = decode_png_roundtrip(report.stego)
+    assert adaptive.is_exact_grey(stego) and not np.array_equal(stego, grey)
+    assert bits.extract(stego, b"k") == bytes(i % 256 for i in range(cap))
+    with pytest.raises(WrongKeyOrCorrupted):
+        bits.extract(stego, b"other")

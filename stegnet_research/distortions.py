@@ -1,6 +1,7 @@
-"""Lossy channels a stego meets on the way: JPEG re-compression, resizing, noise.
+"""Distortions a stego meets on the way: JPEG re-compression, resizing, noise, crops.
 
-Each channel maps an (H, W, 3) uint8 image to the (H', W', 3) uint8 image a receiver
+(Not to be confused with stegnet's channels, :mod:`stegnet.channels`: those are where the
+bytes go; these are what happens to the file afterwards.) Each distortion maps an (H, W, 3) uint8 image to the (H', W', 3) uint8 image a receiver
 reads back. JPEG is Pillow's encoder with 4:2:0 chroma subsampling (what messengers and
 social sites use); resizes are Pillow's Lanczos (antialiased). Noise is i.i.d. Gaussian
 per pixel and channel, rounded and clipped to 8 bits, from a fixed seed per call.
@@ -14,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 from PIL import Image
 
-Channel = Callable[[np.ndarray], np.ndarray]
+Distortion = Callable[[np.ndarray], np.ndarray]
 
 
 def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
@@ -55,8 +56,8 @@ def noise(image: np.ndarray, sigma: float, seed: int = 0) -> np.ndarray:
     return np.clip(np.round(noisy), 0, 255).astype(np.uint8)
 
 
-# The channels of issue 11, in the order reports list them.
-CHANNELS: dict[str, Channel] = {
+# The lossy paths of the robust channel's acceptance, in the order reports list them.
+DISTORTIONS: dict[str, Distortion] = {
     "png": png,
     "jpeg75": lambda im: jpeg(im, 75),
     "jpeg50": lambda im: jpeg(im, 50),
@@ -67,8 +68,8 @@ CHANNELS: dict[str, Channel] = {
     "resize50-jpeg75": lambda im: jpeg(scale(im, 0.5), 75),
 }
 
-# Harder channels, reported but not part of the acceptance.
-EXTRA_CHANNELS: dict[str, Channel] = {
+# Harder paths, reported but not part of the acceptance.
+EXTRA_DISTORTIONS: dict[str, Distortion] = {
     "jpeg30": lambda im: jpeg(im, 30),
     "resize25": lambda im: scale(im, 0.25),
     "resize50-jpeg50": lambda im: jpeg(scale(im, 0.5), 50),
@@ -76,11 +77,29 @@ EXTRA_CHANNELS: dict[str, Channel] = {
 }
 
 
-def by_name(names: str | list[str]) -> dict[str, Channel]:
-    """The channels named (comma-separated or a list); KeyError names an unknown one."""
-    known = {**CHANNELS, **EXTRA_CHANNELS}
+def by_name(names: str | list[str]) -> dict[str, Distortion]:
+    """The distortions named (comma-separated or a list); KeyError names an unknown one."""
+    known = {**DISTORTIONS, **EXTRA_DISTORTIONS}
     wanted = names.split(",") if isinstance(names, str) else list(names)
     missing = [n for n in wanted if n not in known]
     if missing:
-        raise KeyError(f"unknown channel(s) {missing}; known: {sorted(known)}")
+        raise KeyError(f"unknown distortion(s) {missing}; known: {sorted(known)}")
     return {n: known[n] for n in wanted}
+
+
+def robustness_study() -> dict[str, Distortion]:
+    """The distortions of ``stegnet eval robustness`` (the hiding network and the colour
+    flow): name -> function on (H, W, 3) uint8."""
+
+    def resize_back(image: np.ndarray) -> np.ndarray:  # down to 90% and back up
+        height, width = image.shape[:2]
+        small = Image.fromarray(image).resize((width * 9 // 10, height * 9 // 10),
+                                              Image.Resampling.BICUBIC)
+        return np.asarray(small.resize((width, height), Image.Resampling.BICUBIC))
+
+    def shift(image: np.ndarray) -> np.ndarray:  # 8 px off the left/top, padded back
+        return np.pad(image[8:, 8:], ((0, 8), (0, 8), (0, 0)), mode="edge")
+
+    return {"png-resave": png, "jpeg-95": lambda im: jpeg(im, 95),
+            "jpeg-90": lambda im: jpeg(im, 90), "jpeg-75": lambda im: jpeg(im, 75),
+            "resize-90%": resize_back, "noise-1": lambda im: noise(im, 1.0), "crop-8px": shift}

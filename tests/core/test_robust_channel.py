@@ -10,7 +10,8 @@ import pytest
 import torch
 from PIL import Image
 
-from stegnet import api, robust
+from stegnet import api
+from stegnet.channels import robust
 from stegnet.errors import InputError, PayloadNotFound, PayloadTooLarge, WrongKeyOrCorrupted
 from stegnet.models.robust import RobustCodec, RobustConfig, dct_matrix
 from stegnet.synthetic import synthetic_photo
@@ -119,16 +120,16 @@ def test_survives_lossy_channels(cover, shipped, damage):
 
 def test_small_payload_changes_less(cover, shipped):
     small = robust.embed(cover, b"hi", None, shipped).stego
-    large = robust.embed(cover, bytes(robust.capacity(shipped, False)), None, shipped).stego
+    large = robust.embed(cover, bytes(robust.capacity_bytes(shipped, False)), None, shipped).stego
     def mse(stego):
         return float(((stego.astype(float) - cover) ** 2).mean())
     assert mse(small) < 0.5 * mse(large)
 
 
 def test_capacity_is_fixed_and_enforced(cover, shipped):
-    cap = robust.capacity(shipped, keyed=False)
+    cap = robust.capacity_bytes(shipped, keyed=False)
     assert 256 <= cap < 2000
-    assert robust.capacity(shipped, keyed=True) < cap
+    assert robust.capacity_bytes(shipped, keyed=True) < cap
     with pytest.raises(PayloadTooLarge):
         robust.embed(cover, bytes(cap + 1), None, shipped)
 
@@ -154,11 +155,11 @@ def test_api_auto_detects_the_channel(cover):
     small = synthetic_photo(96, 96, seed=1)
     standard = api.embed(small, b"std", key="k").stego
     found = api.extract_found(standard, key="k")
-    assert (found.payload, found.channel) == (b"std", "adaptive")
+    assert (found.payload, found.channel) == (b"std", "pixel")
     flow_stego = api.embed(small, b"flow", key="k", mode="flow").stego
     found = api.extract_found(flow_stego, key="k")
-    assert (found.payload, found.channel) == (b"flow", "standard")
-    assert api.capacity(cover, robust=True).capacity_bytes == robust.capacity(load("robust"),
+    assert (found.payload, found.channel) == (b"flow", "flow")
+    assert api.capacity(cover, robust=True).capacity_bytes == robust.capacity_bytes(load("robust"),
                                                                                False)
 
 
@@ -173,7 +174,7 @@ def test_reveal_points_a_robust_stego_to_extract_bits(cover, shipped):
     from stegnet.errors import NoHiddenImage
 
     stego = _stego(cover, b"robust payload " * 16, shipped)
-    with pytest.raises(NoHiddenImage, match="--robust stego"):
+    with pytest.raises(NoHiddenImage, match="--channel robust stego"):
         api.reveal(stego)
     with pytest.raises(NoHiddenImage) as clean:
         api.reveal(cover)

@@ -1,4 +1,4 @@
-"""The colour flow's latents as a channel of sign bits (what ``embed-bits`` writes into).
+"""The colour flow's latents as a channel of sign bits (what the ``flow`` channel writes into).
 
 An 8-bit image HxWx3 (even size) has ``6 * H/2 * W/2`` latents (:func:`latent_shape`):
 :func:`analyse` computes them as the extractor does, :func:`synthesise` makes an image
@@ -11,11 +11,11 @@ wrong, until the payload provably decodes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from stegnet.channels.base import Report
 from stegnet.errors import StegnetError
 from stegnet.payload import container
 from stegnet.tensors import image_to_tensor, tensor_to_image
@@ -28,23 +28,14 @@ TILE = 1024  # pixels per tile side for large images (memory bound), overlapping
 MARGIN = 64
 
 
-@dataclass
-class EmbedReport:
-    """What an embedding achieved (raw errors measured on the stego as written)."""
-
-    stego: np.ndarray
-    channel_bits: int
-    raw_bit_errors: int
-    nsym: int = container.DEFAULT_NSYM
-    decodable: bool = True
-    temperature: float = 0.6  # the one used (1.0 after a fallback; 0 sparse)
-    mode: str = "full"  # "sparse" (cover-preserving) or "full" (re-synthesis)
-    latents: int = 0  # latents of the image (channel positions), used or not
-
-    @property
-    def raw_ber(self) -> float:
-        """Share of the frame's channel bits that read wrong in the stego as written."""
-        return self.raw_bit_errors / max(1, self.channel_bits)
+def flow_report(stego: np.ndarray, channel_bits: int, raw_bit_errors: int, nsym: int,
+                decodable: bool, temperature: float, mode: str, latents: int,
+                model: LoadedModel) -> Report:
+    """The colour flow's :class:`~stegnet.channels.base.Report` (``mode`` ``sparse`` or
+    ``full``; ``details``: the ``temperature`` used, 0 for sparse, 1.0 after a fallback, and
+    the image's ``latents``, used or not)."""
+    return Report(stego, "flow", mode, channel_bits, raw_bit_errors, nsym, decodable,
+                  model.name, {"temperature": temperature, "latents": latents})
 
 
 def latent_shape(height: int, width: int) -> tuple[int, int, int]:

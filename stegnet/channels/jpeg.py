@@ -1,0 +1,204 @@
+"""The ``jpeg`` channel: cost-adaptive +-1 on a JPEG's quantised DCT coefficients.
+
+The JPEG twin of :mod:`stegnet.channels.pixel`. The cover and the stego are
+:class:`~stegnet.jpegio.JpegCover` (the file's own coefficients, read and written losslessly
+by libjpeg, see :mod:`stegnet.jpegio`); nothing is decompressed to pixels and re-compressed,
+so the stego keeps the cover's quantisation tables and there is no second compression for
+a steganalyser to see.
+
+Channel positions: every AC coefficient of every component (Y, then Cb, Cr), in
+:meth:`~stegnet.jpegio.JpegCover.coefficients` order with the DC terms left out, i.e.
+``63`` per 8 x 8 block. A ±1 change can make a zero non-zero and back, so a channel over the
+non-zero coefficients only would not be the same set in the stego; the set of all AC
+coefficients depends only on the image size and subsampling, which the extractor reads from
+the stego. DC terms are never changed (they are not positions at all: a DC change shifts a
+whole block's brightness).
+
+Channel bit: the coefficient's parity ``c & 1`` (two's complement), which is ``|c| mod 2``
+for negative values too, so -3 carries 1 and -2 carries 0. A change is +1 or -1 at random
+(only -1 at +1023 and only +1 at -1023, the limits of an 8-bit JPEG's AC terms), which
+flips the parity either way; always moving towards zero (as nsF5) would shrink the
+histogram in a detectable way. Which coefficients change is decided by the
+syndrome-trellis code (:data:`stegnet.payload.container.JPEG`, key-seeded positions, up to
+128 coefficients per frame bit) under J-UNIWARD costs (default) or UERD
+(:mod:`stegnet.costs_jpeg`): cheap in textured blocks and in high-energy neighbourhoods,
+expensive in smooth ones; the costs treat zero and non-zero coefficients alike, as the
+published methods do. The frame is the container's (Reed-Solomon with :data:`NSYM` parity
+bytes, CRC32 without a key, ChaCha20-Poly1305 with one).
+
+Capacity: the frame may take at most one bit per non-zero AC coefficient of the cover (1
+bpnzAC counting the framing; :func:`capacity_bytes`), the usual unit for JPEG payloads;
+detectors catch J-UNIWARD well below that (~0.1-0.2 bpnzAC is the range usually called
+hard to detect), so the report gives ``bpnzac``. The embedder writes the stego to bytes,
+reads it back and decodes it before returning it.
+"""
+
+from __future__ import annotations
+
+import secrets as _secrets
+from typing import Any
+
+import numpy as np
+
+from stegnet import costs_jpeg, jpegio
+from stegnet.channels.base import Progress, Report
+from stegnet.errors import PayloadError, PayloadTooLarge, StegnetError, UsageError
+from stegnet.payload import container
+
+NSYM = 8
+"""Reed-Solomon parity bytes per codeword: the channel is exact while the file is passed
+on unchanged (CRC32 or the AEAD tag rejects anything else)."""
+
+MAX_BPNZAC = 1.0
+"""Frame bits allowed per non-zero AC coefficient of the cover (see the module doc)."""
+
+
+def ac_index(n_coefficients: int) -> np.ndarray:
+    """Flat indices (int64, increasing) of the AC terms among ``n_coefficients`` in
+    :meth:`~stegnet.jpegio.JpegCover.coefficients` order (every index not divisible by
+    64)."""
+    return np.arange(n_coefficients, dtype=np.int64).reshape(-1, 64)[:, 1:].reshape(-1)
+
+
+def channel_bits(cover: jpegio.JpegCover) -> int:
+    """Channel positions of ``cover``: its AC coefficients (63 per block)."""
+    return 63 * sum(c.shape[0] * c.shape[1] for c in cover.components)
+
+
+def nzac(cover: jpegio.JpegCover) -> int:
+    """Non-zero AC coefficients of ``cover`` (all components)."""
+    return int(sum(np.count_nonzero(c.reshape(-1, 64)[:, 1:]) for c in cover.components))
+
+
+def capacity_bytes(cover: jpegio.JpegCover, keyed: bool) -> int:
+    """Net payload bytes ``cover`` carries: the frame within :data:`MAX_BPNZAC` bits per
+    non-zero AC coefficient and within the channel's syndrome-coded layout."""
+    limit = int(MAX_BPNZAC * nzac(cover))
+    return min(container.capacity_bytes(limit, keyed, NSYM),
+               container.capacity_bytes(channel_bits(cover), keyed, NSYM, container.JPEG))
+
+
+def _check_fits(cover: jpegio.JpegCover, payload: bytes, keyed: bool) -> None:
+    """PayloadTooLarge (stating the capacity) unless the frame keeps within
+    :data:`MAX_BPNZAC` (the container checks the layout itself)."""
+    limit = MAX_BPNZAC * nzac(cover)
+    if container.needed_bits(len(payload), keyed, NSYM) <= limit:
+        return
+    if container.needed_bits(0, keyed, NSYM) > limit:
+        raise PayloadTooLarge(
+            f"the cover is too small or too smooth to carry any payload (the framing alone "
+            f"needs {container.needed_bits(0, keyed, NSYM)} non-zero AC coefficients, it "
+            f"has {nzac(cover)})")
+    raise PayloadTooLarge(f"payload is {len(payload)} bytes but the capacity is "
+                          f"{capacity_bytes(cover, keyed)} bytes")
+
+
+def _parities(values: np.ndarray) -> np.ndarray:
+    return (values & 1).astype(np.uint8)
+
+
+def embed(cover: jpegio.JpegCover, payload: bytes, key: bytes | None,
+          costs: str = costs_jpeg.DEFAULT, progress: Progress = None) -> Report:
+    """Embed ``payload`` in ``cover`` by +-1 changes of its cheapest AC coefficients.
+
+    ``costs``: ``"juniward"`` or ``"uerd"`` (:mod:`stegnet.costs_jpeg`). Returns the report
+    with the stego (a :class:`~stegnet.jpegio.JpegCover`), decoded after a write and read
+    back (``raw_bit_errors``: wrong syndromes, i.e. 0). Raises PayloadTooLarge (stating the
+    capacity) if the payload does not fit, UsageError for an unknown cost.
+    """
+    if costs not in costs_jpeg.COSTS:
+        raise UsageError(f"unknown JPEG costs {costs!r} (one of {', '.join(costs_jpeg.COSTS)})")
+    payload = bytes(payload)
+    _check_fits(cover, payload, key is not None)
+    steps = 4
+    if progress is not None:
+        progress(0, steps)
+    flat = cover.coefficients()
+    ac = ac_index(flat.size)
+    values = flat[ac]
+    frame = container.syndrome_frame(payload, ac.size, key, NSYM, container.JPEG)
+    assert frame is not None  # the JPEG layout's capacity already requires the code
+    rho = costs_jpeg.cover_costs(cover, costs)[ac]
+    if progress is not None:
+        progress(1, steps)
+    bits = _parities(values)
+    positions = frame.positions
+    wanted = frame.solve(bits, rho)
+    if progress is not None:
+        progress(2, steps)
+    change = positions[wanted != bits[positions]]
+    rng = np.random.default_rng(_secrets.randbits(64))
+    step = np.where(rng.random(change.size) < 0.5, -1, 1).astype(np.int16)
+    old = values[change]
+    step = np.where(old >= jpegio.MAX_AC, -1, np.where(old <= -jpegio.MAX_AC, 1, step))
+    changed = values.copy()
+    changed[change] = old + step
+    errors = frame.errors(_parities(changed))
+    new_flat = flat.copy()
+    new_flat[ac] = changed
+    stego = cover.with_coefficients(new_flat)
+    if progress is not None:
+        progress(3, steps)
+    try:
+        written = jpegio.read_jpeg(jpegio.to_bytes(stego))
+        decodable = (errors == 0 and np.array_equal(written.coefficients(), new_flat)
+                     and extract(written, key) == payload)
+    except PayloadError:
+        decodable = False
+    if progress is not None:
+        progress(steps, steps)
+    n_nzac = nzac(cover)
+    details = {"changed_coefficients": int(change.size), "nzac": n_nzac, "costs": costs,
+               "ac_coefficients": int(ac.size),
+               "bpnzac": round(8 * len(payload) / max(1, n_nzac), 4),
+               "frame_bpnzac": round(container.needed_bits(len(payload), key is not None, NSYM)
+                                     / max(1, n_nzac), 4),
+               "distortion": float(rho[change].sum())}
+    return Report(stego, "jpeg", "jpeg", int(positions.size), errors, NSYM, decodable,
+                  details=details)
+
+
+def extract(stego: jpegio.JpegCover, key: bytes | None) -> bytes:
+    """The payload of a JPEG-channel stego; PayloadNotFound / WrongKeyOrCorrupted if there
+    is none (or not for this key)."""
+    flat = stego.coefficients()
+    return container.unpack(_parities(flat[ac_index(flat.size)]), None, key, container.JPEG)
+
+
+class JpegChannel:
+    """The ``jpeg`` channel (see the module docstring): no network, exact while the JPEG
+    file is passed on unchanged."""
+
+    name = "jpeg"
+    summary = ("+-1 on a JPEG's quantised DCT coefficients where texture hides it "
+               "(J-UNIWARD or UERD costs, syndrome-trellis coded); for JPEG covers and outputs")
+    survives = ("the JPEG file passed on unchanged (e-mail, file transfer, send as "
+                "document); not re-compression")
+    medium = "jpeg"
+    model_task = None
+    options: tuple[str, ...] = ("costs",)
+    min_cover_side = 8
+    min_stego_side = 8
+
+    def capacity(self, cover: jpegio.JpegCover, keyed: bool, model: Any = None,
+                 **options: Any) -> int:
+        """Net payload bytes of ``cover`` (see :func:`capacity_bytes`)."""
+        return capacity_bytes(cover, keyed)
+
+    def embed(self, cover: jpegio.JpegCover, payload: bytes, key: bytes | None,
+              model: Any = None, progress: Progress = None, **options: Any) -> Report:
+        """See :func:`embed` (option ``costs``: ``"juniward"``, the default, or
+        ``"uerd"``); StegnetError if the stego did not decode (a bug: the channel is
+        exact)."""
+        report = embed(cover, payload, key, options.get("costs") or costs_jpeg.DEFAULT,
+                       progress)
+        if not report.decodable:
+            raise StegnetError("the jpeg-channel stego did not decode; please report this")
+        return report
+
+    def extract(self, stego: jpegio.JpegCover, key: bytes | None, model: Any = None) -> bytes:
+        """See :func:`extract`."""
+        return extract(stego, key)
+
+
+CHANNEL = JpegChannel()
