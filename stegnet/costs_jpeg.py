@@ -6,27 +6,30 @@ Two distortions, for one component at a time (its coefficients ``(blocks_v, bloc
 
 * :func:`uerd` - UERD (Guo, Ni, Su, Tang, Shi 2015): ``q_mode / (E_block + 0.25 * sum of
   the 8 neighbouring blocks' E)``, ``E`` the block's dequantised AC energy ``sum |c q|``.
-  Pure NumPy, a few milliseconds for a 2 MP photo.
+  Pure NumPy.
 * :func:`juniward` - J-UNIWARD (Holub, Fridrich, Denemark 2014): the change's relative
   impact on the three Daubechies-8 wavelet residuals (LH, HL, HH) of the decompressed
   component, ``sum |W_k(q B_mode)| / (|W_k(X)| + sigma)`` over the 23 x 23 window it
-  touches. Computed as a strided convolution (PyTorch): per block and mode the same
-  kernel, so the 64 modes are 64 output channels of one ``conv2d`` with stride 8.
+  touches. The footprint of a mode is separable (the DCT basis and the wavelet filters
+  are outer products), so the 64 modes of all blocks are two grouped, strided 1-D
+  convolutions (PyTorch) over the reciprocal residuals, not 64 x 23 x 23 per block.
 
 Both agree with ``conseal`` (``cl.uerd.compute_cost`` and ``cl.juniward.compute_cost``,
 given the same decompressed plane) to float rounding: UERD exactly in float64, DC and
 zero-energy blocks (``inf``) included; J-UNIWARD to ~1e-12 relative in float64 and
-~1e-4 in float32 (the default here: float64 convolutions are ~10x slower in PyTorch; the
+~1e-4 in float32 (the default here: float64 convolutions are ~5x slower in PyTorch; the
 error comes from the residuals of smooth areas, small differences of values up to 128).
 :func:`juniward` follows the paper's window alignment (conseal's
 ``JUNIWARD_FIX_OFF_BY_ONE``) unless ``original=True`` (conseal's default
 ``JUNIWARD_ORIGINAL``, the Matlab code's window shifted by one pixel).
 
-Speed (measured, one CPU thread, 1600 x 1200 px 4:2:0 photo, 2.9 M coefficients): UERD
-0.03 s, J-UNIWARD (float32, separable) 0.5-0.6 s (float64: ~2 s; conseal's float64 NumPy
-J-UNIWARD takes far longer). J-UNIWARD is the default of the JPEG channel: it is the less
-detectable of the two in the literature (UERD trades some security for speed), and half a
-second is small next to the syndrome-trellis solve; UERD is there for speed.
+Speed (measured once, one CPU thread of a shared machine, 1600 x 1200 px 4:2:0 q75 photo,
+2.9 M coefficients): UERD 0.03-0.09 s; J-UNIWARD in float32 0.5-0.6 s for the three
+components (the Y plane alone: 0.44 s here, 2.1 s in float64, 7.4 s with conseal's NumPy
+code), plus ~1.5 s for torch's first use in a process. J-UNIWARD is the default of the
+JPEG channel: it is the less detectable of the two in the literature (UERD trades some
+security for speed), and half a second is small next to the syndrome-trellis solve
+(~1.5 s for 1 KiB in that photo); UERD is there for speed.
 
 :func:`cover_costs` gives the cost of every coefficient of a
 :class:`~stegnet.jpegio.JpegCover` in :meth:`~stegnet.jpegio.JpegCover.coefficients` order;

@@ -25,6 +25,11 @@ mozjpeg's libjpeg (always optimal tables, its own scan script). Not kept: restar
 (libjpeg's transcoder has no restart setting in jpeglib; they only add error resilience),
 the cover's exact scan script and non-standard Huffman tables, and anything after the
 end-of-image marker (vendor trailers, MPF secondary images).
+
+Why this module is long: libjpeg (through jpeglib) keeps neither a JPEG's APPn / COM
+segments, its component ids nor its progressive mode, so the marker parsing that refuses
+unsupported files and splices the cover's segments back belongs with the reading and
+writing it serves.
 """
 
 from __future__ import annotations
@@ -64,7 +69,8 @@ class JpegCover:
     """A JPEG as coefficients plus what is needed to write it back (see the module doc).
 
     ``dct``: the loaded ``jpeglib.DCTJPEG`` (``Y``, ``Cb``, ``Cr`` arrays, ``qt``, sampling
-    factors) of ``bare`` (the file without its APPn / COM segments, Adobe's APP14 kept);
+    factors; its ``content`` is the file without its APPn / COM segments but Adobe's APP14,
+    which libjpeg needs for the colour transform);
     ``data``: the file's bytes as read; ``metadata``: its APPn / COM segments before the
     first scan, each whole (``FF En`` / ``FF FE``, length, payload), in file order;
     ``progressive``: SOF2; ``restart_interval``: the DRI value (0: none).
@@ -380,3 +386,59 @@ def compress(rgb: np.ndarray, quality: int = 85) -> JpegCover:
     Image.fromarray(np.ascontiguousarray(image)).save(
         buffer, "JPEG", quality=int(quality), subsampling="4:2:0", optimize=False)
     return read_jpeg(buffer.getvalue())
+
+
+DEFAULT_QUALITY = 90
+"""Quality a cover that is not a JPEG is compressed at once before the jpeg channel embeds
+(``--quality``): 90 keeps the photo visually as it was at about a third of 95's size, and
+stays below 95 and up, where the reverse JPEG-compatibility attack (Butora and Fridrich
+2019) reads +-1 coefficient changes from the decompressed pixels."""
+
+
+def changed_share(cover: JpegCover, stego: JpegCover) -> float:
+    """Share of ``cover``'s coefficients that differ in ``stego`` (same layout), in [0, 1]."""
+    before, after = cover.coefficients(), stego.coefficients()
+    return float(np.count_nonzero(before != after) / max(1, before.size))
+
+
+def source_bytes(source: Any) -> bytes | None:
+    """The encoded file behind ``source`` (a path, ``-`` for standard input, or bytes);
+    None for an array or a :class:`JpegCover`. InputError if it cannot be read."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source)
+    if isinstance(source, (str, os.PathLike)):
+        from stegnet.imageio import read_bytes
+
+        return read_bytes(source)
+    return None
+
+
+def as_jpeg_cover(source: Any, quality: int | None = None) -> JpegCover:
+    """``source`` as a JPEG cover: a :class:`JpegCover` as it is; a JPEG file (path, ``-``
+    or bytes) read as coefficients (UsageError if ``quality`` is given: its own
+    quantisation is kept); any other image (a path, bytes or an (H, W, 3) uint8 array)
+    compressed once at ``quality`` (default :data:`DEFAULT_QUALITY`)."""
+    from stegnet.errors import UsageError
+
+    if isinstance(source, JpegCover):
+        return source
+    data = source_bytes(source)
+    if data is not None and is_jpeg(data):
+        if quality is not None:
+            raise UsageError("--quality applies to a cover that is not a JPEG (a JPEG "
+                             "cover keeps its own quantisation)")
+        return read_jpeg(data)
+    if data is not None:
+        from stegnet.imageio import load_rgb
+
+        label = fspath(source) if isinstance(source, (str, os.PathLike)) else None
+        source = load_rgb(data, name=label)
+    return compress(source, quality or DEFAULT_QUALITY)
+
+
+def decode_pixels(cover: JpegCover) -> np.ndarray:
+    """The (H, W, 3) uint8 RGB image a viewer shows for ``cover`` (Pillow's decoder, EXIF
+    orientation applied, as :func:`stegnet.imageio.load_rgb` reads files)."""
+    from stegnet.imageio import load_rgb
+
+    return load_rgb(to_bytes(cover), name="<jpeg>", min_side=1)

@@ -31,6 +31,10 @@ which come in runs of one package).
 
 Run: ``python -m stegnet_research.detset --data ../shared/data/train --out runs/detset
 --methods lsbm,hill,suniward --train-photos 150``.
+
+Why this module is long: a detection set is one recipe (which photos, which crops, which
+methods at which payloads, resumable across sessions); its pieces are only meaningful
+together.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """Distortions a stego meets on the way: JPEG re-compression, resizing, noise, crops.
 
 (Not to be confused with stegnet's channels, :mod:`stegnet.channels`: those are where the
-bytes go; these are what happens to the file afterwards.) Each distortion maps an (H, W, 3) uint8 image to the (H', W', 3) uint8 image a receiver
-reads back. JPEG is Pillow's encoder with 4:2:0 chroma subsampling (what messengers and
-social sites use); resizes are Pillow's Lanczos (antialiased). Noise is i.i.d. Gaussian
-per pixel and channel, rounded and clipped to 8 bits, from a fixed seed per call.
+bytes go; these are what happens to the file afterwards.) Each distortion maps an (H, W, 3)
+uint8 image to the (H', W', 3) uint8 image a receiver reads back. JPEG is Pillow's encoder
+with 4:2:0 chroma subsampling (what messengers and social sites use); resizes are Pillow's
+Lanczos (antialiased). Noise is i.i.d. Gaussian per pixel and channel, rounded and clipped
+to 8 bits, from a fixed seed per call.
 """
 
 from __future__ import annotations

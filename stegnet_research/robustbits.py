@@ -35,8 +35,8 @@ from stegnet.errors import PayloadError, StegnetError
 from stegnet.metrics import psnr
 from stegnet.payload import container
 from stegnet_research import peers as peer_methods
-from stegnet_research.distortions import by_name, jpeg
 from stegnet_research.data import load_megapixels, split_by_package, spread_over_packages
+from stegnet_research.distortions import by_name, jpeg
 
 DEFAULT_CHANNELS = ("png,jpeg75,jpeg50,resize50,long1600,png-jpeg85-png,noise2,"
                     "resize50-jpeg75,jpeg30,resize25,resize50-jpeg50,noise5")

@@ -52,8 +52,8 @@ def _stego_set(cover: np.ndarray, secret: np.ndarray, seed: int,
                methods: tuple[str, ...] = METHODS) -> tuple[dict, dict]:
     """-> ({method: stego uint8}, {"full"/"half": payload bytes}) for the given methods."""
     from stegnet import hiding
-    from stegnet.channels.flow import embed as bits  # the colour flow, as the set says
     from stegnet.analysis import lsb_replace
+    from stegnet.channels.flow import embed as bits  # the colour flow, as the set says
     from stegnet.errors import StegnetError
     from stegnet.imageio import decode_png_roundtrip
     from stegnet.zoo import load

@@ -8,7 +8,7 @@ a steganalyser to see.
 
 Channel positions: every AC coefficient of every component (Y, then Cb, Cr), in
 :meth:`~stegnet.jpegio.JpegCover.coefficients` order with the DC terms left out, i.e.
-``63`` per 8 x 8 block. A ±1 change can make a zero non-zero and back, so a channel over the
+``63`` per 8 x 8 block. A +-1 change can make a zero non-zero and back, so a channel over the
 non-zero coefficients only would not be the same set in the stego; the set of all AC
 coefficients depends only on the image size and subsampling, which the extractor reads from
 the stego. DC terms are never changed (they are not positions at all: a DC change shifts a
@@ -27,10 +27,10 @@ published methods do. The frame is the container's (Reed-Solomon with :data:`NSY
 bytes, CRC32 without a key, ChaCha20-Poly1305 with one).
 
 Capacity: the frame may take at most one bit per non-zero AC coefficient of the cover (1
-bpnzAC counting the framing; :func:`capacity_bytes`), the usual unit for JPEG payloads;
-detectors catch J-UNIWARD well below that (~0.1-0.2 bpnzAC is the range usually called
-hard to detect), so the report gives ``bpnzac``. The embedder writes the stego to bytes,
-reads it back and decodes it before returning it.
+bpnzAC counting the framing; :func:`capacity_bytes`), the usual unit for JPEG payloads.
+That is a ceiling, not a safe rate: published detectors find J-UNIWARD well above chance
+from ~0.1-0.2 bpnzAC on, so the report gives ``bpnzac`` (payload) and ``frame_bpnzac``.
+The embedder writes the stego to bytes, reads it back and decodes it before returning it.
 """
 
 from __future__ import annotations
@@ -176,7 +176,9 @@ class JpegChannel:
                 "document); not re-compression")
     medium = "jpeg"
     model_task = None
-    options: tuple[str, ...] = ("costs",)
+    options: tuple[str, ...] = ("costs", "quality")
+    """``costs``: ``juniward`` (default) or ``uerd``; ``quality``: what a cover that is not a
+    JPEG is compressed at first (the API does that, :func:`stegnet.jpegio.as_jpeg_cover`)."""
     min_cover_side = 8
     min_stego_side = 8
 

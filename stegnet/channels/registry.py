@@ -19,7 +19,7 @@ import importlib
 from stegnet.channels.base import Channel
 from stegnet.errors import UsageError
 
-ORDER: tuple[str, ...] = ("robust", "pixel", "flow")
+ORDER: tuple[str, ...] = ("robust", "jpeg", "pixel", "flow")
 """Every channel, in the order extraction tries them."""
 
 DEFAULT = "pixel"

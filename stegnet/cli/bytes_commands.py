@@ -184,6 +184,7 @@ def embed_bits(
         data = text.encode("utf-8") if text is not None else read_bytes(payload)
         net = api.load_model(chosen.model_task, model, device) if chosen.model_task else None
         if net is None and model is not None:
+            api.check_model_name(model)  # a bad name says so first
             raise UsageError(f"--model names a network, and the {name} channel uses none "
                              f"(models are for the flow and robust channels)")
 
@@ -265,6 +266,7 @@ def extract_bits(
         task = registry.get(name).model_task if name else "flow"
         net = api.load_model(task, model, device) if task else None
         if net is None and model is not None:
+            api.check_model_name(model)
             raise UsageError(f"--model names a network, and the {name} channel uses none")
         for other in registry.in_extraction_order():  # a broken install fails before work
             if other.model_task and name is None:
@@ -325,12 +327,12 @@ def capacity(
         from stegnet.keys import read_key
 
         _deprecated(mode, robust, quiet)
-        default = "jpeg" if "jpeg" in ORDER and looks_like_jpeg(cover) else DEFAULT
+        default = "jpeg" if looks_like_jpeg(cover) else DEFAULT
         name, implied = registry.resolve(channel, mode, robust, default)
         options = {**implied, **{k: v for k, v in {
-            "temperature": temperature, "quality": quality,
-            "measured": (not nominal) if nominal is not None else None}.items()
-            if v is not None}}
+            "temperature": temperature, "quality": quality}.items() if v is not None}}
+        if nominal and "measured" in registry.get(name).options:
+            options["measured"] = False  # (the other channels' capacity is exact anyway)
         keyed = read_key(key, key_file) is not None
         cap = api.capacity(cover, channel=name, keyed=keyed, model=model, device=device,
                            **options)

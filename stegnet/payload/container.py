@@ -40,6 +40,10 @@ so the extractor must know the key before it can read the header.
 Reed-Solomon codewords, their shortening and byte interleaving: :mod:`stegnet.payload.rs`.
 When a codeword fails and per-bit reliabilities are given, its least reliable bytes are
 retried as erasures (GMD decoding).
+
+Why this module is long: the frame format is one specification, so its writer and its
+reader stay side by side, where a change to one is seen with the other (Reed-Solomon, the
+scramblers and the argument checks already have their own modules).
 """
 
 from __future__ import annotations

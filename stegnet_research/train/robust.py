@@ -39,8 +39,8 @@ from stegnet.channels import robust
 from stegnet.metrics import psnr
 from stegnet.models.robust import RobustCodec, RobustConfig
 from stegnet.zoo import LoadedModel, ModelInfo, save_weights
-from stegnet_research.distortions import by_name
 from stegnet_research.data import load_megapixels, split_by_package, spread_over_packages
+from stegnet_research.distortions import by_name
 from stegnet_research.robustbits import read_back
 
 

@@ -125,7 +125,7 @@ def test_models_lists_shipped_weights() -> None:
     result = runner.invoke(app, ["models", "--json"])
     assert result.exit_code == 0
     tasks = {m["task"] for m in json.loads(result.stdout)["models"]}
-    assert tasks == {"hide", "bits", "robust"}
+    assert tasks == {"hide", "flow", "robust"}
 
 
 def test_hide_reveal_end_to_end(files) -> None:
@@ -205,29 +205,42 @@ def test_embed_extract_end_to_end_with_key(files) -> None:
     assert not (files["dir"] / "w").exists()
 
 
-def test_default_mode_is_adaptive_and_flow_modes_stay_available(files) -> None:
-    """The default needs no network (a --model is refused with it); --mode flow still
+def test_default_channel_is_pixel_and_the_flow_stays_available(files) -> None:
+    """The default needs no network (a --model is refused with it); --channel flow still
     embeds with the colour flow, and extract-bits finds either channel on its own."""
     found = {}
-    for mode in ("auto", "flow"):
+    for mode in ("pixel", "flow"):
         stego = files["dir"] / f"{mode}.png"
         result = runner.invoke(app, ["embed-bits", str(files["cover"]), "--text", mode,
-                                     "--mode", mode, "-o", str(stego), "--json"])
+                                     "--channel", mode, "-o", str(stego), "--json"])
         assert result.exit_code == 0, result.stderr
         record = json.loads(result.stdout)
-        assert record["mode"] == ("adaptive" if mode == "auto" else "sparse")
+        assert (record["channel"], record["mode"]) == (mode, "pixel" if mode == "pixel"
+                                                       else "sparse")
         out = runner.invoke(app, ["extract-bits", str(stego), "-o",
                                   str(files["dir"] / f"{mode}.txt"), "--json"])
         assert out.exit_code == 0, out.stderr
         found[mode] = json.loads(out.stdout)["channel"]
         assert (files["dir"] / f"{mode}.txt").read_text() == mode
-    assert found == {"auto": "adaptive", "flow": "standard"}
+    assert found == {"pixel": "pixel", "flow": "flow"}
     refused = runner.invoke(app, ["embed-bits", str(files["cover"]), "--text", "x",
                                   "--model", "cinn-s6", "-o", str(files["dir"] / "m.png")])
-    assert refused.exit_code == 2 and "--mode flow" in _one_error_line(refused)
+    assert refused.exit_code == 2 and "uses none" in _one_error_line(refused)
     assert not (files["dir"] / "m.png").exists()
+    wrong = runner.invoke(app, ["embed-bits", str(files["cover"]), "--text", "x",
+                                "--temperature", "0.7", "-o", str(files["dir"] / "m.png")])
+    assert wrong.exit_code == 2 and "flow channel" in _one_error_line(wrong)
     cap = json.loads(runner.invoke(app, ["capacity", str(files["cover"]), "--json"]).stdout)
-    assert cap["channel"] == "adaptive" and cap["bits_per_pixel"] > 2
+    assert cap["channel"] == "pixel" and cap["bits_per_pixel"] > 2
+
+
+def test_the_former_mode_flag_still_works_with_a_deprecation_line(files) -> None:
+    stego = files["dir"] / "legacy.png"
+    result = runner.invoke(app, ["embed-bits", str(files["cover"]), "--text", "old",
+                                 "--mode", "sparse", "-o", str(stego), "--json"])
+    assert result.exit_code == 0 and "--mode is deprecated" in result.stderr
+    assert (json.loads(result.stdout)["channel"], json.loads(result.stdout)["mode"]) == (
+        "flow", "sparse")
 
 
 def test_extract_from_clean_image_says_no_payload(files) -> None:
@@ -238,7 +251,7 @@ def test_extract_from_clean_image_says_no_payload(files) -> None:
 
 
 def test_payload_too_large_states_capacity(files) -> None:
-    cap = runner.invoke(app, ["capacity", str(files["cover"]), "--json", "--nominal"])
+    cap = runner.invoke(app, ["capacity", str(files["cover"]), "--json"])
     assert cap.exit_code == 0
     capacity = json.loads(cap.stdout)["capacity_bytes"]
     big = files["dir"] / "big.bin"
@@ -360,7 +373,7 @@ def test_eval_commands_write_json(tmp_path: Path) -> None:
     assert all(p["ok"] + p["refused"] == 1 for p in curve)
     small, full = curve[1], curve[-1]
     assert small["ok"] == full["ok"] == 1
-    assert small["adaptive"] == full["adaptive"] == 1 and small["sparse"] == 0
+    assert small["pixel"] == full["pixel"] == 1 and small["sparse"] == 0
     assert small["psnr"]["mean"] > full["psnr"]["mean"] + 3  # distortion grows with payload
     assert small["changed_pixels"]["mean"] < 0.5 < full["changed_pixels"]["mean"]
     assert curve[1]["lsb_psnr"]["mean"] > curve[-1]["lsb_psnr"]["mean"]  # more bits, more noise

@@ -1,4 +1,4 @@
-"""`embed-bits --robust`, `extract-bits` (auto and --robust) and `capacity --robust`
+"""`embed-bits -c robust`, `extract-bits` (auto and -c robust) and `capacity -c robust`
 from the command line, with the shipped robust model."""
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def _one_error_line(result) -> str:
 def test_robust_stego_survives_jpeg_through_the_cli(cover, tmp_path) -> None:
     stego = tmp_path / "stego.png"
     result = runner.invoke(app, ["embed-bits", str(cover), "--text", "meet at noon",
-                                 "--robust", "--key", "k", "-o", str(stego), "--json"])
+                                 "--channel", "robust", "--key", "k", "-o", str(stego), "--json"])
     assert result.exit_code == 0, result.stderr
     record = json.loads(result.stdout)
     assert record["mode"] == "robust" and record["payload_bytes"] == 12
@@ -48,7 +48,7 @@ def test_robust_stego_survives_jpeg_through_the_cli(cover, tmp_path) -> None:
     assert result.exit_code == 0, result.stderr
     assert out.read_text() == "meet at noon"
     assert json.loads(result.stdout)["channel"] == "robust"
-    result = runner.invoke(app, ["extract-bits", str(jpeg), "--key", "wrong", "--robust",
+    result = runner.invoke(app, ["extract-bits", str(jpeg), "--key", "wrong", "--channel", "robust",
                                  "-o", str(tmp_path / "nothing.txt")])
     assert result.exit_code == 3
     assert "wrong key" in _one_error_line(result)
@@ -56,22 +56,24 @@ def test_robust_stego_survives_jpeg_through_the_cli(cover, tmp_path) -> None:
 
 
 def test_capacity_robust_json(cover) -> None:
-    result = runner.invoke(app, ["capacity", str(cover), "--robust", "--json"])
+    result = runner.invoke(app, ["capacity", str(cover), "--channel", "robust", "--json"])
     assert result.exit_code == 0, result.stderr
     record = json.loads(result.stdout)
     assert record["channel"] == "robust" and record["capacity_bytes"] >= 256
-    keyed = json.loads(runner.invoke(app, ["capacity", str(cover), "--robust", "--key", "k",
+    keyed = json.loads(runner.invoke(app, ["capacity", str(cover), "--channel", "robust",
+                                           "--key", "k",
                                            "--json"]).stdout)
     assert keyed["capacity_bytes"] < record["capacity_bytes"]
 
 
 def test_robust_refuses_mode_and_small_covers(cover, tmp_path) -> None:
-    result = runner.invoke(app, ["embed-bits", str(cover), "--text", "x", "--robust",
-                                 "--mode", "sparse", "-o", str(tmp_path / "a.png")])
-    assert result.exit_code == 2 and "--mode" in _one_error_line(result)
+    result = runner.invoke(app, ["embed-bits", str(cover), "--text", "x", "--channel", "robust",
+                                 "--flow-mode", "sparse", "-o", str(tmp_path / "a.png")])
+    assert result.exit_code == 2 and "--flow-mode applies to the flow channel" in \
+        _one_error_line(result)
     small = tmp_path / "small.png"
     Image.fromarray(synthetic_photo(200, 300, seed=1)).save(small)
-    result = runner.invoke(app, ["embed-bits", str(small), "--text", "x", "--robust",
+    result = runner.invoke(app, ["embed-bits", str(small), "--text", "x", "--channel", "robust",
                                  "-o", str(tmp_path / "b.png")])
     assert result.exit_code == 2 and "512" in _one_error_line(result)
     assert not (tmp_path / "b.png").exists()
@@ -80,7 +82,7 @@ def test_robust_refuses_mode_and_small_covers(cover, tmp_path) -> None:
 def test_payload_over_robust_capacity_exits_4(cover, tmp_path) -> None:
     payload = tmp_path / "big.bin"
     payload.write_bytes(np.random.default_rng(0).bytes(5000))
-    result = runner.invoke(app, ["embed-bits", str(cover), str(payload), "--robust",
+    result = runner.invoke(app, ["embed-bits", str(cover), str(payload), "--channel", "robust",
                                  "-o", str(tmp_path / "c.png")])
     assert result.exit_code == 4 and "capacity" in _one_error_line(result)
 
@@ -88,7 +90,7 @@ def test_payload_over_robust_capacity_exits_4(cover, tmp_path) -> None:
 def test_robust_round_trip_in_a_subprocess(cover, tmp_path) -> None:
     stego = tmp_path / "stego.png"
     subprocess.run([sys.executable, "-m", "stegnet.cli", "embed-bits", str(cover), "--text",
-                    "piped", "--robust", "-o", str(stego), "-q"], check=True)
+                    "piped", "--channel", "robust", "-o", str(stego), "-q"], check=True)
     small = tmp_path / "half.png"
     with Image.open(stego) as image:
         image.resize((image.width // 2, image.height // 2), Image.LANCZOS).save(small)

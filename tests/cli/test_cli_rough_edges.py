@@ -222,7 +222,7 @@ def test_subprocess_unknown_model_exit_2(cover) -> None:
 ])
 def test_eval_passes_model_and_device_to_the_study(cover, monkeypatch, study, args,
                                                    model) -> None:
-    from stegnet_research import evaluate, stegdata
+    from stegnet_research import channel_studies, evaluate, stegdata
 
     seen = {}
 
@@ -235,7 +235,8 @@ def test_eval_passes_model_and_device_to_the_study(cover, monkeypatch, study, ar
         return {"aggregate": aggregate, "curve": [], "temperature_curve": [], "table": {},
                 "detection": {}}
 
-    monkeypatch.setattr(evaluate, study, fake)
+    studies = channel_studies if study in ("eval_bits", "eval_rate_distortion") else evaluate
+    monkeypatch.setattr(studies, study, fake)
     monkeypatch.setattr(stegdata, "build", lambda *a, **k: None)
     folder = cover.parent
     argv = ["eval", *[a.format(dir=folder) for a in args], "--covers", str(folder), "--out",
@@ -250,19 +251,19 @@ def test_eval_passes_model_and_device_to_the_study(cover, monkeypatch, study, ar
 
 # ---------------------------------------------------------------- 4. tiny covers
 def test_capacity_of_an_image_too_small_for_any_payload(tmp_path: Path, monkeypatch) -> None:
-    from stegnet import bits
+    from stegnet.channels.flow import embed as bits
 
     tiny = _save(tmp_path / "tiny.png", synthetic_photo(48, 48, 3))
     real = bits.capacity
     monkeypatch.setattr(bits, "capacity", lambda h, w, keyed, nsym: 0 if h * w < 64 * 64
                         else real(h, w, keyed, nsym))
     for extra in ([], ["--nominal"], ["--json"]):  # the colour flow's capacity
-        result = runner.invoke(app, ["capacity", str(tiny), "--mode", "flow", *extra])
+        result = runner.invoke(app, ["capacity", str(tiny), "--channel", "flow", *extra])
         assert result.exit_code == 2 and result.stdout == ""
         line = _one_error_line(result.stderr)
         assert "too small to carry any payload" in line and "64x64" in line
         assert "payload is 0 bytes" not in line
-    result = runner.invoke(app, ["embed-bits", str(tiny), "--text", "hi", "--mode", "flow",
+    result = runner.invoke(app, ["embed-bits", str(tiny), "--text", "hi", "--channel", "flow",
                                  "-o", str(tmp_path / "s.png")])
     assert result.exit_code == 4
     assert "too small to carry any payload" in _one_error_line(result.stderr)
@@ -272,16 +273,16 @@ def test_capacity_of_an_image_too_small_for_any_payload(tmp_path: Path, monkeypa
 def test_adaptive_capacity_of_a_tiny_image(tmp_path: Path, monkeypatch) -> None:
     """The default channel's capacity is exact: 3 bits per pixel less framing; an image
     below what the framing needs is refused in one line, before anything is written."""
-    from stegnet import adaptive
+    from stegnet.channels import pixel
 
     small = _save(tmp_path / "small.png", synthetic_photo(40, 40, 3))
     result = runner.invoke(app, ["capacity", str(small), "--json"])
     record = json.loads(result.stdout)
-    assert result.exit_code == 0 and record["channel"] == "adaptive"
-    assert record["capacity_bytes"] == adaptive.capacity(40, 40, False) > 0
-    real = adaptive.capacity
-    monkeypatch.setattr(adaptive, "capacity", lambda h, w, keyed: 0 if h * w < 64 * 64
-                        else real(h, w, keyed))
+    assert result.exit_code == 0 and record["channel"] == "pixel"
+    assert record["capacity_bytes"] == pixel.capacity_bytes(40, 40, False) > 0
+    real = pixel.capacity_bytes
+    monkeypatch.setattr(pixel, "capacity_bytes", lambda h, w, keyed, grey=False: 0
+                        if h * w < 64 * 64 else real(h, w, keyed, grey))
     result = runner.invoke(app, ["embed-bits", str(small), "--text", "hi", "-o",
                                  str(tmp_path / "s.png")])
     assert result.exit_code == 4 and "64x64" in _one_error_line(result.stderr)
@@ -289,14 +290,14 @@ def test_adaptive_capacity_of_a_tiny_image(tmp_path: Path, monkeypatch) -> None:
 
 
 def test_capacity_reports_zero_when_no_error_correction_fits(cover, monkeypatch) -> None:
-    from stegnet import bits
+    from stegnet.channels.flow import embed as bits
     from stegnet.errors import PayloadTooLarge
 
     def no_room(*args, **kwargs):
         raise PayloadTooLarge("payload is 0 bytes but the capacity is 0 bytes")
 
     monkeypatch.setattr(bits, "measured_capacity", no_room)
-    result = runner.invoke(app, ["capacity", str(cover), "--mode", "flow"])
+    result = runner.invoke(app, ["capacity", str(cover), "--channel", "flow"])
     assert result.exit_code == 0 and result.stdout.strip() == "0"
     assert "payload is 0 bytes" not in result.stderr and "did not decode" in result.stderr
 
@@ -307,47 +308,56 @@ def _grey(height: int, width: int, seed: int) -> np.ndarray:
     return np.repeat(luma[..., None], 3, axis=2)
 
 
-def test_embed_bits_refuses_grey_cover_unless_allowed(tmp_path: Path) -> None:
+def test_the_flow_refuses_grey_cover_unless_allowed(tmp_path: Path) -> None:
     grey = _save(tmp_path / "grey.png", _grey(64, 80, 4))
     stego = tmp_path / "s.png"
-    result = runner.invoke(app, ["embed-bits", str(grey), "--text", "hi", "-o", str(stego)])
+    result = runner.invoke(app, ["embed-bits", str(grey), "--text", "hi", "-o", str(stego),
+                                 "--channel", "flow"])
     assert result.exit_code == 2
     line = _one_error_line(result.stderr)
     assert "grey-scale" in line and "--allow-grey" in line
     assert not stego.exists()
     allowed = runner.invoke(app, ["embed-bits", str(grey), "--text", "hi", "-o", str(stego),
-                                  "--allow-grey", "-q"])
+                                  "--channel", "flow", "--allow-grey", "-q"])
     assert allowed.exit_code == 0, allowed.stderr
     assert stego.exists()
 
 
-def test_embed_bits_refuses_grey_covers_in_folder_mode(tmp_path: Path) -> None:
+def test_the_default_channel_keeps_grey_covers_grey(tmp_path: Path) -> None:
+    """Folder mode over a colour and a grey cover: both embed, the grey stego stays grey
+    (R, G and B changed alike) and both read back."""
+    from stegnet.imageio import load_rgb
+
     covers = tmp_path / "covers"
     covers.mkdir()
     _save(covers / "colour.png", synthetic_photo(64, 80, 5))
     _save(covers / "grey.png", _grey(64, 80, 6))
     out = tmp_path / "out"
     result = runner.invoke(app, ["embed-bits", str(covers), "--text", "hi", "-o", str(out)])
-    assert result.exit_code == 2 and "grey.png" in result.stderr and "1 failed" in result.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["colour.png"]
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["colour.png", "grey.png"]
+    grey = load_rgb(out / "grey.png")
+    assert (grey == grey[..., :1]).all()
+    back = runner.invoke(app, ["extract-bits", str(out / "grey.png"), "-o", "-"])
+    assert back.exit_code == 0 and back.stdout == "hi"
 
 
-def test_subprocess_grey_cover_exit_2(tmp_path: Path) -> None:
+def test_subprocess_allow_grey_belongs_to_the_flow_exit_2(tmp_path: Path) -> None:
     grey = _save(tmp_path / "grey.png", _grey(64, 64, 8))
-    proc = _cli("embed-bits", str(grey), "--text", "hi", "-o", str(tmp_path / "s.png"))
+    proc = _cli("embed-bits", str(grey), "--text", "hi", "--allow-grey", "-o",
+                str(tmp_path / "s.png"))
     assert proc.returncode == 2 and proc.stdout == ""
-    assert "grey-scale" in _one_error_line(proc.stderr)
+    assert "--allow-grey applies to the flow channel" in _one_error_line(proc.stderr)
     assert not (tmp_path / "s.png").exists()
 
 
-# ---------------------------------------------------------------- 6. threads
 def test_threads_option_sets_torch_threads_anywhere(cover) -> None:
     import torch
 
     before = torch.get_num_threads()
     try:
-        for args in (["--threads", "1", "capacity", str(cover), "--nominal"],
-                     ["capacity", str(cover), "--nominal", "--threads", "2"]):
+        for args in (["--threads", "1", "capacity", str(cover), "-c", "flow", "--nominal"],
+                     ["capacity", str(cover), "--nominal", "-c", "flow", "--threads", "2"]):
             result = runner.invoke(app, args)
             assert result.exit_code == 0, result.stderr
             assert torch.get_num_threads() == int(args[args.index("--threads") + 1])

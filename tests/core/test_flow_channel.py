@@ -230,7 +230,8 @@ def recorded_loads(monkeypatch) -> list[tuple]:
 def test_bits_studies_use_the_given_model_and_device(flow, recorded_loads,
                                                      monkeypatch) -> None:
     from stegnet.zoo import get_model_info
-    from stegnet_research.evaluate import Sample, eval_bits, eval_rate_distortion
+    from stegnet_research.channel_studies import eval_bits, eval_rate_distortion
+    from stegnet_research.evaluate import Sample
 
     covers = [Sample("c0", synthetic_photo(64, 64, 31))]
     weights = str(get_model_info("flow").path)  # a weight file, as for a training run
