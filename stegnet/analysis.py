@@ -177,11 +177,33 @@ def analyze(image: np.ndarray) -> dict[str, float]:
             "rs_rate": rs_analysis(image), "spa_rate": sample_pairs(image)}
 
 
+LEGACY_METHODS = {"bits-full": "flow-full", "bits-half": "flow-half"}
+"""Detector methods named before the byte channels had one name (the colour flow's)."""
+
+
+def detector_method(name: str) -> str:
+    """The method a shipped ``xunet-<method>`` detector was trained on, in the channel
+    vocabulary: ``flow-full`` (the flow channel, full re-synthesis), ``hide``, ``lsb-*``
+    (LSB replacement, the classic reference)."""
+    method = name.removeprefix("xunet-")
+    return LEGACY_METHODS.get(method, method)
+
+
+def channels_without_detector() -> list[str]:
+    """The byte channels (registry order) that no shipped CNN detector was trained on: a
+    low score from :func:`learned` says nothing about them."""
+    from stegnet.channels import ORDER
+    from stegnet.zoo import list_models
+
+    seen = {detector_method(info.name).split("-")[0] for info in list_models("detect")}
+    return [name for name in ORDER if name not in seen]
+
+
 def _learned_models() -> tuple:
     """(method, module) of every shipped ``xunet-*`` detector of the zoo."""
     from stegnet.zoo import list_models, load
 
-    return tuple((info.name.removeprefix("xunet-"), load("detect", info.name).module)
+    return tuple((detector_method(info.name), load("detect", info.name).module)
                  for info in list_models("detect") if info.name.startswith("xunet-"))
 
 

@@ -1,15 +1,17 @@
-"""Model cards and README tables, generated from training runs and ``results/`` JSON.
+"""Model cards and the results page's tables, generated from training runs and ``results/`` JSON.
 
 ``python -m stegnet_research.cards publish RUN NAME --task hide
 --results results/NAME/heldout-512.json [--weights weights] [--out results]``
 copies ``RUN/best.safetensors`` to ``WEIGHTS/NAME.safetensors``, writes the card
 (``WEIGHTS/NAME.json`` and ``WEIGHTS/NAME.md``) from the run's config and curve and the
 evaluation JSON, and copies the training curve to ``OUT/NAME/training-log.jsonl``.
-``python -m stegnet_research.cards readme [--results results] [--readme README.md]``
-regenerates the tables between the ``<!-- results:start -->`` / ``<!-- results:end -->``
-(and rate-distortion) markers of the README from the JSON files under ``RESULTS``, so no
-number in the README is typed by hand. Every folder is relative to the current directory
-(run from the repository root); nothing is written anywhere else.
+``python -m stegnet_research.cards readme [--results results] [--readme docs/results.md]``
+regenerates the tables between the ``<!-- NAME:start -->`` / ``<!-- NAME:end -->`` markers
+(``results``, ``rate-distortion``, ``detection``, ``robust``) of a markdown page, by
+default ``docs/results.md`` (any page with such markers can be given), from the JSON files
+under ``RESULTS``, so no number in those tables is typed by hand; links are relative to
+the page's folder. Every folder is relative to the current directory (run from the
+repository root); nothing is written anywhere else.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ from stegnet_research.data import (
 )
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
-WEIGHTS, RESULTS, README = Path("weights"), Path("results"), Path("README.md")
+WEIGHTS, RESULTS = Path("weights"), Path("results")
+README = Path("docs") / "results.md"
+"""The page ``readme`` fills by default (the README links to it; it has no tables itself)."""
 
 
 def _relative(path: Path, base: Path) -> str:
@@ -169,8 +173,8 @@ def render_card(card: dict) -> str:
 
 
 def readme_tables(results_dir: Path = RESULTS, base: Path = Path(".")) -> str:
-    """Markdown tables of every ``results_dir/*/*.json`` (hide and bits), for the README;
-    links are relative to the folder ``base`` (the README's)."""
+    """Markdown tables of every ``results_dir/*/*.json`` (hide and bits), for the results
+    page; links are relative to the folder ``base`` (the page's)."""
     hide_rows, bits_rows = [], []
     for path in sorted(results_dir.glob("*/*.json")):
         result = json.loads(path.read_text())
@@ -210,7 +214,7 @@ DETECTOR_NAMES = {"chi_square_p": "chi-square", "chi_square_seq": "chi-square sc
 
 
 def steganalysis_table(path: Path, base: Path = Path(".")) -> list[str]:
-    """README rows: held-out accuracy / AUC of each detector against each method (the
+    """Table rows: held-out accuracy / AUC of each detector against each method (the
     JSON linked relative to the folder ``base``)."""
     if not path.exists():
         return []
@@ -236,7 +240,7 @@ RD_START, RD_END = "<!-- rate-distortion:start -->", "<!-- rate-distortion:end -
 
 
 def rate_distortion_table(path: Path) -> str:
-    """README table of the rate-distortion curve (mean / worst image per payload)."""
+    """Table of the rate-distortion curve (mean / worst image per payload)."""
     if not path.exists():
         return ""
     result = json.loads(path.read_text())
@@ -268,6 +272,39 @@ def _modes(point: dict) -> str:
     return ", ".join(f"{name} {n}" for name, n in counts.items() if n) or "-"
 
 
+DETECTION = Path("detection-vs-payload") / "v7.json"
+"""The detection-vs-payload study the results page quotes (relative to the results folder)."""
+DET_START, DET_END = "<!-- detection:start -->", "<!-- detection:end -->"
+
+
+def detection_tables(path: Path) -> str:
+    """Tables of the detection-vs-payload study: held-out accuracy (95% interval) of every
+    detector per method and payload, then the CNNs' AUC per payload (threshold-free)."""
+    if not path.exists():
+        return ""
+    from stegnet_research.detreport import METHOD_LABELS, SHORT, markdown_table
+
+    result = json.loads(path.read_text())
+    rates = [float(rate) for rate in result["settings"]["rates"]]
+    lines = [markdown_table(result), "",
+             "Threshold-free (AUC on the held-out covers, 0.50 = chance):", "",
+             "| detector | method | " + " | ".join(f"{rate:g}" for rate in rates) + " |",
+             "|---|---|" + "---|" * len(rates)]
+    for det in ("strong", "xunet"):
+        for method, kinds in result["results"].items():
+            by_rate = {entry["net_bpp"]: entry["detectors"].get(det)
+                       for kind, entry in kinds.items() if not kind.endswith("capacity")}
+            cells = []
+            for rate in rates:
+                near = [found for bpp, found in by_rate.items()
+                        if found is not None and abs(bpp - rate) < 0.005]
+                cells.append(f"{near[0]['auc']:.2f}" if near else "n/a")
+            if any(cell != "n/a" for cell in cells):
+                lines.append(f"| {SHORT[det]} | {METHOD_LABELS.get(method, method)} | "
+                             + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 ROBUST_START, ROBUST_END = "<!-- robust:start -->", "<!-- robust:end -->"
 
 
@@ -279,18 +316,24 @@ def _fill(text: str, start: str, end: str, body: str) -> str:
     return f"{head}{start}\n{body}{end}{tail}"
 
 
-def update_readme(readme: Path = README, results_dir: Path = RESULTS) -> None:
-    """Regenerate the marked tables of ``readme`` from the JSON under ``results_dir``."""
+def update_readme(readme: Path = README, results_dir: Path = RESULTS) -> int:
+    """Regenerate the marked tables of the markdown page ``readme`` (any page: links are
+    relative to its folder) from the JSON under ``results_dir``; -> how many marked
+    sections it has (0: nothing to fill). The file is rewritten only if it changed."""
     base = readme.parent
-    text = _fill(readme.read_text(), START, END, readme_tables(results_dir, base))
+    before = readme.read_text()
+    text = _fill(before, START, END, readme_tables(results_dir, base))
     text = _fill(text, RD_START, RD_END, rate_distortion_table(
         results_dir / "rate-distortion" / "heldout-package-256.json"))
+    text = _fill(text, DET_START, DET_END, detection_tables(results_dir / DETECTION))
     robust = results_dir / "robust" / "heldout-1mp.json"
     if robust.exists():
         from stegnet_research.robustreport import table
 
         text = _fill(text, ROBUST_START, ROBUST_END, table(json.loads(robust.read_text())))
-    readme.write_text(text)
+    if text != before:
+        readme.write_text(text)
+    return sum(start in before for start in (START, RD_START, DET_START, ROBUST_START))
 
 
 def main(argv: list[str]) -> None:
@@ -315,14 +358,16 @@ def main(argv: list[str]) -> None:
     readme.add_argument("--results", type=Path, default=RESULTS,
                         help="folder of the result JSON files (default: results)")
     readme.add_argument("--readme", type=Path, default=README,
-                        help="the README to update (default: README.md)")
+                        help="the markdown page whose marked tables are filled "
+                             "(default: docs/results.md)")
     args = parser.parse_args(argv)
     if args.action == "publish":
         publish(args.run, args.name, args.task, args.results, args.summary,
                 default=not args.not_default, extra=json.loads(args.extra),
                 weights_dir=args.weights, results_dir=args.out)
-    else:
-        update_readme(args.readme, args.results)
+    elif update_readme(args.readme, args.results) == 0:
+        print(f"{args.readme}: no <!-- NAME:start --> markers, nothing filled (the tables "
+              f"live in {README})", file=sys.stderr)
 
 
 if __name__ == "__main__":

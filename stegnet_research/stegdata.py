@@ -8,7 +8,7 @@ scaled to 512 px, so finer texture), and for each cover one stego image per meth
 method     what is embedded
 ========== ==================================================================
 hide       another photo of the same split, hidden with the default model
-bits-full  random bytes at the cover's measured capacity (``embed-bits``)
+bits-full  random bytes at the cover's measured capacity (the flow channel)
 bits-half  half of that
 lsb-full   LSB replacement carrying as many bits as ``bits-full`` (the reference)
 lsb-half   as many bits as ``bits-half``

@@ -199,12 +199,20 @@ def analyze(
     chi_square_p is the probability of LSB replacement; rs_rate and spa_rate estimate
     the fraction of samples carrying LSB-replaced bits (about 0 for clean photos);
     cnn_METHOD is a trained CNN's probability that the image is a stego of METHOD
-    (hide, bits-full, ..., lsb-full; see results/steganalysis for their accuracy).
+    (hide, flow-full, flow-half, lsb-full, lsb-half; see docs/results.md for their
+    accuracy). No shipped detector was trained on the other byte channels (it says which):
+    a low score says nothing about them.
     """
     with errors():
         from stegnet import api
+        from stegnet.analysis import channels_without_detector
         from stegnet.imageio import load_rgb
 
+        blind = channels_without_detector() if learned_detectors else []
+        if blind:
+            stderr(f"note: no shipped detector sees the {', '.join(blind)} channel"
+                   f"{'s' if len(blind) > 1 else ''}: a low score says nothing about "
+                   f"{'them' if len(blind) > 1 else 'it'}", json_out)
         for path in images:
             image = load_rgb(path)
             stats = api.analyze(image, learned=learned_detectors)
@@ -212,7 +220,7 @@ def analyze(
                 stderr(f"{path}: smaller than 32x32, CNN detectors skipped", False)
             stats = {k: round(v, 4) for k, v in stats.items()}
             if json_out:
-                emit_json({"image": path, **stats})
+                emit_json({"image": path, **stats, "channels_without_detector": blind})
             else:
                 print(f"{path}: " + "  ".join(f"{k}={v}" for k, v in stats.items()))
 

@@ -163,6 +163,37 @@ def _run_study(study: Callable, folder: str, covers: Path, held_out: bool, split
     return result
 
 
+@eval_app.command("jpeg", epilog=(
+    "Example: stegnet eval jpeg --covers ../shared/data/train --held-out --split package "
+    "--size 768 --limit 40"))
+def eval_jpeg_cmd(
+    covers: opt.CoversOpt,
+    held_out: opt.HeldOutOpt = False,
+    split: opt.SplitOpt = "every10",
+    size: opt.SizeOpt = 768,
+    out: opt.OutOpt = None,
+    limit: opt.LimitOpt = None,
+    quiet: opt.QuietOpt = False,
+) -> None:
+    """jpeg channel round trips through written JPEG files (q75 / q95, baseline and
+    progressive, keyed and not); write JSON."""
+    with errors():
+        from stegnet_research.channel_studies import eval_jpeg_round_trips
+
+        samples, dataset = _eval_samples(covers, held_out, size, limit, split)
+        result = eval_jpeg_round_trips(samples, progress=progress("round trips", quiet))
+        result.update(dataset=dataset, command=_command_line())
+        _write_result(result, out or Path("results") / "jpeg" / f"{dataset}.json", quiet)
+        agg = result["aggregate"]
+        stderr(f"{agg['round_trips']} round trips, {agg['failures']} failures; clean covers "
+               f"rejected {agg['clean_rejected']}/{agg['clean_covers']}; wrong keys rejected "
+               f"{agg['wrong_key_rejected']}/{agg['wrong_key_checks']}; metadata kept "
+               f"{agg['metadata_kept']}/{agg['round_trips']}; size ratio baseline "
+               f"{agg['baseline']['size_ratio']['mean']:.4f} (max "
+               f"{agg['baseline']['size_ratio']['max']:.4f}), progressive "
+               f"{agg['progressive']['size_ratio']['mean']:.4f}", quiet)
+
+
 @eval_app.command("analyze", epilog=(
     "Example: stegnet eval analyze --covers ../shared/data/train --set runs/stegdata --jobs 2"))
 def eval_analyze_cmd(
@@ -277,7 +308,8 @@ def bench(
     sizes: Annotated[str, typer.Option(help="Comma-separated square sizes in pixels.")] = (
         "256,512,1024,2048"),
     device: opt.DeviceOpt = "auto",
-    methods: Annotated[str, typer.Option(help="Comma-separated: hide, bits, flow, robust.")] = (
+    methods: Annotated[str, typer.Option(help="Comma-separated: hide, bits (the pixel channel), "
+                                         "flow, robust, jpeg.")] = (
         "hide,bits,robust"),
     large: Annotated[bool, typer.Option(help="Also run a 6000x4000 (24 MP) image in a fresh "
                                         "process and report its own peak RSS.")] = False,

@@ -383,8 +383,10 @@ def test_eval_commands_write_json(tmp_path: Path) -> None:
 def test_analyze_runs_classic_and_shipped_cnn_detectors(files) -> None:
     from stegnet.zoo import list_models
 
-    shipped = sorted(m.name.removeprefix("xunet-") for m in list_models("detect"))
-    assert {"hide", "bits-full", "lsb-full"} <= set(shipped)
+    from stegnet.analysis import detector_method
+
+    shipped = sorted(detector_method(m.name) for m in list_models("detect"))
+    assert {"hide", "flow-full", "lsb-full"} <= set(shipped)
     stego = files["dir"] / "stego.png"
     assert runner.invoke(app, ["hide", str(files["cover"]), str(files["secret"]), "-o",
                                str(stego), "-q"]).exit_code == 0
@@ -395,6 +397,7 @@ def test_analyze_runs_classic_and_shipped_cnn_detectors(files) -> None:
     for row in rows:
         assert {"chi_square_p", "chi_square_seq", "rs_rate", "spa_rate"} <= set(row)
         assert all(0 <= row[f"cnn_{m}"] <= 1 for m in shipped)
+        assert row["channels_without_detector"] == ["robust", "jpeg", "pixel"]
     classic = runner.invoke(app, ["analyze", str(stego), "--json", "--classic-only"])
     assert not any(k.startswith("cnn_") for k in json.loads(classic.stdout))
 
