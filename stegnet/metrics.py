@@ -202,3 +202,9 @@ def summary(values: list[float]) -> dict[str, float | int | None]:
         p95=float(p95),
     )
     return result
+
+
+def changed_pixels(cover: np.ndarray, stego: np.ndarray) -> float:
+    """Share of pixels where any sample of ``stego`` differs from ``cover`` (both (H, W, 3)
+    uint8, same size), in [0, 1]."""
+    return float((np.asarray(stego) != np.asarray(cover)).any(axis=-1).mean())

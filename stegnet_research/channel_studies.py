@@ -16,6 +16,7 @@ from collections.abc import Callable
 import numpy as np
 
 from stegnet.imageio import decode_png_roundtrip
+from stegnet.metrics import changed_pixels
 from stegnet_research.evaluate import Sample, load_model_once, with_summary
 
 
@@ -94,7 +95,7 @@ def eval_bits(
                 row.update(ok=ok, error=error, raw_ber=report.raw_ber, nsym=report.nsym,
                            mode=report.mode, embed_seconds=embed_seconds,
                            extract_seconds=extract_seconds,
-                           changed_pixels=float((stego != cover.image).any(axis=-1).mean()),
+                           changed_pixels=changed_pixels(cover.image, stego),
                            psnr_payload=psnr(cover.image, stego))
                 if size_name == "capacity":
                     delta_e = delta_e00_rgb(cover.image, stego)
@@ -206,7 +207,7 @@ def eval_rate_distortion(covers: list[Sample], rates: tuple[float, ...] = RATE_B
                 "embed_seconds": seconds, "raw_ber": report.raw_ber,
                 "psnr": psnr(image, stego), "ssim": ssim(image, stego),
                 "delta_e00_mean": float(delta_e00_rgb(image, stego).mean()),
-                "changed_pixels": float((stego != image).any(axis=-1).mean())}
+                "changed_pixels": changed_pixels(image, stego)}
 
     rng = np.random.default_rng(0)
     rows, temperature_rows = [], []

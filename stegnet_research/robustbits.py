@@ -32,7 +32,7 @@ from stegnet.channels import robust
 from stegnet.channels.base import Report
 from stegnet.color import delta_e00_rgb
 from stegnet.errors import PayloadError, StegnetError
-from stegnet.metrics import psnr
+from stegnet.metrics import changed_pixels, psnr
 from stegnet.payload import container
 from stegnet_research import peers as peer_methods
 from stegnet_research.data import load_megapixels, split_by_package, spread_over_packages
@@ -62,7 +62,7 @@ def _ours(cover: np.ndarray, payload: bytes, key: bytes | None, model, channels:
     row = {"embed_seconds": round(time.perf_counter() - started, 3),
            "psnr": round(psnr(cover, report.stego), 3),
            "delta_e00_mean": round(float(delta_e00_rgb(cover, report.stego).mean()), 4),
-           "changed_pixels": round(float((report.stego != cover).any(axis=-1).mean()), 4),
+           "changed_pixels": round(changed_pixels(cover, report.stego), 4),
            "keyed": key is not None, "channels": {}}
     for name, channel in channels.items():
         received = channel(report.stego)

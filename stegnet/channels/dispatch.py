@@ -80,7 +80,9 @@ def changed_share(cover: Any, stego: Any) -> float:
     """Share of ``cover``'s pixels (H, W, 3 arrays: any sample differs) or coefficients
     (JPEG covers) that differ in ``stego``; in [0, 1]."""
     if isinstance(cover, np.ndarray):
-        return float((stego != cover).any(axis=-1).mean())
+        from stegnet.metrics import changed_pixels
+
+        return changed_pixels(cover, stego)
     from stegnet.jpegio import changed_share as changed_coefficients
 
     return changed_coefficients(cover, stego)

@@ -381,9 +381,8 @@ def test_eval_commands_write_json(tmp_path: Path) -> None:
 
 
 def test_analyze_runs_classic_and_shipped_cnn_detectors(files) -> None:
-    from stegnet.zoo import list_models
-
     from stegnet.analysis import detector_method
+    from stegnet.zoo import list_models
 
     shipped = sorted(detector_method(m.name) for m in list_models("detect"))
     assert {"hide", "flow-full", "lsb-full"} <= set(shipped)
