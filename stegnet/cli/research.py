@@ -130,6 +130,7 @@ def eval_bits_cmd(
         from stegnet.zoo import get_model_info
         from stegnet_research.channel_studies import eval_bits
         name = get_model_info("flow", model).name
+        _model_needs_the_flow(channel, model)
         samples, dataset = _eval_samples(covers, held_out, size, limit, split)
         dev = resolve_device(device)
         payloads = tuple(p.strip() for p in sizes.split(",") if p.strip())
@@ -143,6 +144,16 @@ def eval_bits_cmd(
                f"{agg['raw_ber']['mean']:.4f} (max {agg['raw_ber']['max']:.4f}); net "
                f"{agg['net_bpp']['mean']:.3f} bit/pixel (min {agg['net_bpp']['min']:.3f}); "
                f"dE00 mean {agg['delta_e00_mean']['mean']:.2f}", quiet)
+
+
+def _model_needs_the_flow(channel: str, model: str | None) -> None:
+    """UsageError for a --model with the pixel channel (it runs no network): the study
+    would measure the pixel channel under the flow model's name."""
+    from stegnet.channels import get
+
+    if model is not None and get(channel).model_task is None:
+        raise UsageError(f"--model names a colour flow, and the {channel} channel uses no "
+                         f"network: add --channel flow")
 
 
 def _run_study(study: Callable, folder: str, covers: Path, held_out: bool, split: str,
@@ -263,6 +274,7 @@ def eval_rate_distortion_cmd(
         from stegnet_research.channel_studies import eval_rate_distortion
 
         get_model_info("flow", model)  # a bad name fails before any work
+        _model_needs_the_flow(channel, model)
         result = _run_study(functools.partial(eval_rate_distortion, channel=channel,
                                               flow_mode=flow_mode),
                             "rate-distortion", covers, held_out, split, size, model, device,

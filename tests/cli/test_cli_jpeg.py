@@ -127,3 +127,20 @@ def test_the_pixel_stego_of_a_jpeg_cover_is_a_png(photo: Path, tmp_path: Path) -
     assert json.loads(out.stdout)["channel"] == "pixel"
     assert (tmp_path / "p.txt").read_text() == "px"
     assert np.asarray(Image.open(stego)).shape == (240, 320, 3)
+
+
+def test_exif_orientation_is_kept_so_the_stego_shows_as_the_cover(tmp_path: Path) -> None:
+    """The coefficients stay as stored; the EXIF orientation tag comes through, so a viewer
+    turns the stego exactly as it turned the cover."""
+    photo = tmp_path / "turned.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to display
+    Image.fromarray(synthetic_photo(96, 160, seed=5)).save(photo, quality=90,
+                                                            exif=exif.tobytes())
+    stego = tmp_path / "stego.jpg"
+    assert runner.invoke(app, ["embed-bits", str(photo), "--text", "up", "-o", str(stego),
+                               "-q"]).exit_code == 0
+    with Image.open(stego) as image:
+        assert image.getexif()[0x0112] == 6 and image.size == (160, 96)
+    out = runner.invoke(app, ["extract-bits", str(stego), "-o", "-"])
+    assert out.exit_code == 0 and out.stdout == "up"

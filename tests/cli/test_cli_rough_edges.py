@@ -216,7 +216,7 @@ def test_subprocess_unknown_model_exit_2(cover) -> None:
 @pytest.mark.parametrize(("study", "args", "model"), [
     ("eval_hide", ["hide"], "hinet-s4"),
     ("eval_bits", ["bits"], None),
-    ("eval_rate_distortion", ["rate-distortion"], "cinn-s6"),
+    ("eval_rate_distortion", ["rate-distortion", "--channel", "flow"], "cinn-s6"),
     ("eval_robustness", ["robustness"], "hinet-s4"),
     ("eval_steganalysis", ["analyze", "--set", "{dir}/set"], None),
 ])
@@ -451,3 +451,14 @@ def test_subprocess_reveal_clean_exit_3(tmp_path: Path) -> None:
     assert proc.returncode == 3 and proc.stdout == ""
     assert "no hidden image found" in _one_error_line(proc.stderr)
     assert not (tmp_path / "r.png").exists()
+
+
+@pytest.mark.parametrize("study", ["bits", "rate-distortion"])
+def test_a_flow_model_with_the_pixel_channel_is_refused(cover, study) -> None:
+    """A study of the pixel channel under a flow model's name would measure one channel and
+    label it with another: refused before any work."""
+    folder = cover.parent
+    result = runner.invoke(app, ["eval", study, "--covers", str(folder), "--model", "cinn-s6",
+                                 "--out", str(folder / "o.json")])
+    assert result.exit_code == 2 and "--channel flow" in _one_error_line(result.stderr)
+    assert not (folder / "o.json").exists()
