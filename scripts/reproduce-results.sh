@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Regenerate everything in results/ (numbers behind the README) from the shipped weights.
-# Run from the repository root: every path below (results/, weights/, runs/, README.md) is
+# Regenerate everything in results/ (numbers behind the README and docs/results.md) from the
+# shipped weights. Run from the repository root: every path below (results/, weights/, runs/) is
 # relative to it. Needs the training photos at ../shared/data/train (the held-out split is
 # used) and matplotlib for the figures (pip install ".[plots]").
 set -euo pipefail
 data=${1:-../shared/data/train}
 stegnet eval hide --covers "$data" --held-out --size 512
 stegnet eval hide --covers "$data" --held-out --size 512 --latent gaussian
-stegnet eval bits --covers "$data" --held-out --size 512  # format 1 numbers: see results/README.md
-stegnet eval bits --covers "$data" --held-out --split package --size 256 --limit 16
+stegnet eval bits --channel flow --covers "$data" --held-out --size 512  # results/cinn-s6
+stegnet eval bits --channel flow --covers "$data" --held-out --split package --size 256 \
+  --limit 16
+stegnet eval bits --channel pixel --covers "$data" --held-out --split package --size 512 \
+  --out results/adaptive/heldout-package-512.json
+stegnet eval jpeg --covers "$data" --held-out --split package --size 768 --limit 40
 stegnet eval rate-distortion --covers "$data" --held-out --split package --size 256 --limit 24
 stegnet eval robustness --covers "$data" --held-out --size 256 --limit 10
 # Steganalysis: build the cover / stego set (train + held-out splits, ~1 h on 2 cores),
@@ -21,11 +25,11 @@ for method in hide bits-full bits-half lsb-full lsb-half; do
 done
 stegnet eval analyze --covers "$data" --set runs/stegdata
 stegnet eval analyze --covers "$data" --set runs/stegdata-512 --size 512 --limit 30 --jobs 2
-# Detection vs payload (issue 10): LSB matching, HILL, S-UNIWARD, embed-bits; RS, SPA and two
+# Detection vs payload: LSB matching, HILL, S-UNIWARD, embed-bits; RS, SPA and two
 # CNNs per method; package split; resumable (run again to continue). See its --help.
 python -m stegnet_research.detstudy --data "$data" --work runs/detstudy \
   --out results/detection-vs-payload
-# Robust channel (issue 11): fit the quantiser steps (resumable), then the study against the
+# Robust channel: fit the quantiser steps (resumable), then the study against the
 # watermarking peers (pip install ".[peers]"; resumable), its table and figure, and the card.
 python -m stegnet_research.train.robust fit --data "$data" --out runs/robust-qim --photos 40 \
   --threads 1
@@ -37,4 +41,4 @@ python -m stegnet_research.train.robust publish --run runs/robust-qim \
   --results results/robust/heldout-1mp.json --name robust-y512
 stegnet bench --sizes 256,512,1024,2048 --large --startup --json > results/bench-cpu.json
 python -m stegnet_research.plots --data "$data" --results results --out results
-python -m stegnet_research.cards readme --results results --readme README.md
+python -m stegnet_research.cards readme --results results  # the tables of docs/results.md

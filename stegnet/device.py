@@ -149,7 +149,7 @@ def resolve_precision(name: str, device: str) -> str:
     """Map ``--precision`` to ``"float32"`` or ``"bfloat16"`` for a resolved ``device``.
 
     ``auto`` is bfloat16 on a CPU with native bfloat16 (the hiding network's convolutions
-    run ~2x faster and the PNG round trip loses 0.01 dB; see the README's speed section),
+    run ~2x faster and the PNG round trip loses 0.01 dB; see the speed section of docs/results.md),
     float32 elsewhere (CUDA: not measured). An explicit ``bfloat16`` is honoured everywhere
     (on a CPU without native support it is only slower). UsageError for an unknown name.
     """

@@ -132,7 +132,7 @@ def reveal(
     """Recover the hidden image from STEGO (an image of the stego's size).
 
     First checks that STEGO carries an image hidden by `stegnet hide` (the shipped CNN
-    steganalyser plus a statistic of the colour noise; see the README): if not, it says
+    steganalyser plus a statistic of the colour noise; see docs/design.md): if not, it says
     "no hidden image found", writes nothing and exits with code 3 (--anyway skips the
     check). A stego written with --key needs the same key; any other key gives a
     puzzle of shuffled tiles.

@@ -137,6 +137,21 @@ def test_readme_tables_and_figures_go_where_they_are_told(tmp_path, monkeypatch)
     assert "(../results/hinet-s8/heldout-512.json)" in text  # linked from the README's folder
     assert "(../results/steganalysis/heldout-256.json)" in text
     assert "| capacity (" in text  # the rate-distortion table
+    # The default page is docs/results.md; its detection-vs-payload tables too; a second
+    # run changes nothing; a page without markers (the README) is left alone.
+    (results / cards.DETECTION).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(repo / "results" / cards.DETECTION, results / cards.DETECTION)
+    page = docs / "results.md"
+    page.write_text(f"{cards.DET_START}\nSTALE\n{cards.DET_END}\n{cards.START}\n{cards.END}\n")
+    front = tmp_path / "work" / "README.md"
+    front.write_text("no generated numbers here\n")
+    cards.main(["readme"])
+    filled = page.read_text()
+    assert "STALE" not in filled and "| HILL | 0.05 |" in filled
+    assert "| strong CNN | HILL |" in filled  # the AUC table
+    cards.main(["readme"])
+    assert page.read_text() == filled
+    assert cards.update_readme(front) == 0 and front.read_text() == "no generated numbers here\n"
     plots.main(["--data", str(tmp_path / "none"), "--out", "figures"])
     figures = sorted(p.name for p in (tmp_path / "work" / "figures").iterdir())
     assert figures == ["rate-distortion.png", "steganalysis-roc.png", "training-curves.png"]
