@@ -331,8 +331,13 @@ def capacity(
         name, implied = registry.resolve(channel, mode, robust, default)
         options = {**implied, **{k: v for k, v in {
             "temperature": temperature, "quality": quality}.items() if v is not None}}
-        if nominal and "measured" in registry.get(name).options:
-            options["measured"] = False  # (the other channels' capacity is exact anyway)
+        if model is not None:
+            api.check_model_name(model)  # a bad name says so first
+        if nominal is not None:
+            if "measured" not in registry.get(name).options:
+                raise UsageError(f"--nominal applies to the flow channel, not to the {name} "
+                                 f"channel (its capacity is exact)")
+            options["measured"] = not nominal
         keyed = read_key(key, key_file) is not None
         cap = api.capacity(cover, channel=name, keyed=keyed, model=model, device=device,
                            **options)
