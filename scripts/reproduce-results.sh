@@ -42,3 +42,4 @@ python -m stegnet_research.train.robust publish --run runs/robust-qim \
 stegnet bench --sizes 256,512,1024,2048 --large --startup --json > results/bench-cpu.json
 python -m stegnet_research.plots --data "$data" --results results --out results
 python -m stegnet_research.cards readme --results results  # the tables of docs/results.md
+python -m stegnet_research.cards readme --results results --readme README.md  # its channel table

@@ -150,8 +150,8 @@ class RobustChannel:
     name = "robust"
     summary = ("a few hundred bytes in the low-frequency luminance of the whole photo, "
                "read back after re-compression and resizing")
-    survives = ("JPEG re-compression (quality 50 and up), WebP, resizing the whole photo "
-                "(to half size and up), noise, brightness; not cropping or rotation")
+    survives = ("JPEG re-compression (quality 50 and up), resizing the whole photo (to half "
+                "size and up), noise; not cropping or rotation")
     medium = "pixels"
     model_task = "robust"
     options: tuple[str, ...] = ()

@@ -1,0 +1,139 @@
+"""The README's "Which channel?" table, generated from ``results/`` (no number typed by hand).
+
+One row per channel of :data:`stegnet.channels.ORDER` that the README presents, in the
+order a user meets them (the default first): where the bytes go (the channel's own
+``summary``), the measured capacity, what the stego survives (the robust channel: the
+lossy paths of its study with no failure) and how detectable it is (the best detector's
+held-out accuracy from the detection studies; 50% = chance). A channel whose study has not
+been run says so. :func:`channel_table` is called by :func:`stegnet_research.cards.update_readme`
+for the ``<!-- channels:start -->`` / ``<!-- channels:end -->`` markers.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+SHOWN = ("pixel", "jpeg", "robust", "flow")
+"""The README's row order (the default first), not the extraction order."""
+
+PIXEL_RD = Path("rate-distortion") / "heldout-package-256.json"
+PIXEL_512 = Path("adaptive") / "heldout-package-512.json"
+DETECTION = Path("detection-vs-payload") / "v7.json"  # pixel channel ("bits") vs HILL
+FLOW_DETECTION = Path("detection-vs-payload") / "v4.json"  # the flow ("bits" then)
+FLOW_BITS = Path("cinn-s6") / "heldout-512.json"
+ROBUST = Path("robust") / "heldout-1mp.json"
+JPEG_ROUND_TRIPS = Path("jpeg") / "heldout-package-768.json"
+JPEG_DETECTION = Path("jpeg-detection") / "study.json"
+CNNS = ("strong", "xunet")
+
+
+def _load(results: Path, relative: Path) -> dict | None:
+    path = results / relative
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _best_cnn(entry: dict) -> float:
+    return max(entry["detectors"][d]["accuracy"] for d in CNNS if d in entry["detectors"])
+
+
+def _by_rate(study: dict, method: str) -> dict[float, float]:
+    """{rate: best CNN accuracy} of ``method`` (capacity excluded)."""
+    rates = [float(r) for r in study["settings"]["rates"]]
+    out = {}
+    for kind, entry in study["results"][method].items():
+        if kind.endswith("capacity"):
+            continue
+        rate = min(rates, key=lambda r: abs(r - entry["net_bpp"]))
+        out[rate] = _best_cnn(entry)
+    return out
+
+
+def _pct(values: list[float]) -> str:
+    return " / ".join(f"{100 * v:.0f}%" for v in values)
+
+
+def pixel_row(results: Path) -> list[str]:
+    rd, big, study = (_load(results, p) for p in (PIXEL_RD, PIXEL_512, DETECTION))
+    capacity = "n/a"
+    if rd and big:
+        at256 = next(p for p in rd["curve"] if p["rate"] == "capacity")["net_bpp"]["mean"]
+        capacity = (f"{big['aggregate']['net_bpp']['mean']:.1f} bit/pixel at 512 px "
+                    f"({at256:.1f} at 256 px), exact")
+    detect = "not measured"
+    if study:
+        ours, hill = _by_rate(study, "bits"), _by_rate(study, "hill")
+        rates = [r for r in sorted(ours) if r in hill and r <= 0.2]
+        cap = next(v for k, v in study["results"]["bits"].items() if k.endswith("capacity"))
+        detect = (f"the better of two CNNs catches it {_pct([ours[r] for r in rates])} of the "
+                  f"time at {' / '.join(f'{r:g}' for r in rates)} bit/pixel (simulated HILL: "
+                  f"{_pct([hill[r] for r in rates])}; 50% = chance); "
+                  f"{_pct([ours[r] for r in sorted(ours) if r > 0.2])} at "
+                  f"{' / '.join(f'{r:g}' for r in sorted(ours) if r > 0.2)}, "
+                  f"{_pct([_best_cnn(cap)])} at capacity")
+    return ["`pixel` (default for PNG)", capacity, detect, ""]
+
+
+def jpeg_row(results: Path) -> list[str]:
+    trips, study = _load(results, JPEG_ROUND_TRIPS), _load(results, JPEG_DETECTION)
+    capacity = "up to 0.5 bit per non-zero AC coefficient"
+    if trips:
+        agg = trips["aggregate"]
+        capacity += (f"; {agg['round_trips'] - agg['failures']} of {agg['round_trips']} "
+                     f"round trips exact, file size within "
+                     f"{100 * _worst_size_change(trips):.1f}% of the cover's")
+    detect = "not measured yet: its detection study has not been run"
+    if study:
+        detect = study.get("readme_summary", detect)
+    return ["`jpeg` (default for `.jpg` output)", capacity, detect, ""]
+
+
+def _worst_size_change(trips: dict) -> float:
+    rows = [r for r in trips["per_image"] if "size_ratio" in r]
+    return max(abs(r["size_ratio"] - 1) for r in rows)
+
+
+def robust_row(results: Path) -> list[str]:
+    study = _load(results, ROBUST)
+    if not study:
+        return ["`robust`", "n/a", "not studied", ""]
+    ours = study["aggregate"]["stegnet"]
+    cap = study["capacity_bytes"]
+    kept = [name for name, c in ours["channels"].items() if c["failures"] == 0]
+    lost = [name for name, c in ours["channels"].items() if c["failures"]]
+    return ["`robust`",
+            f"{cap['unkeyed']} bytes ({cap['keyed']} with a key) at any size of at least "
+            f"512 px on the short side; {ours['psnr_mean']:.1f} dB",
+            "not studied (made to survive, not to hide)",
+            f"; in its study every photo came back exact after {', '.join(kept)}; lost "
+            f"after {', '.join(lost) or 'none'}"]
+
+
+def flow_row(results: Path) -> list[str]:
+    bits, study = _load(results, FLOW_BITS), _load(results, FLOW_DETECTION)
+    capacity = (f"{bits['aggregate']['net_bpp']['mean']:.2f} bit/pixel at 512 px (measured "
+                f"per photo)" if bits else "n/a")
+    detect = "not measured"
+    if study:
+        found = _by_rate(study, "bits")
+        rate = min(found, key=lambda r: abs(r - 0.05))
+        detect = (f"the most detectable: a CNN catches it {_pct([found[rate]])} of the time "
+                  f"at {rate:g} bit/pixel")
+    return ["`flow`", capacity, detect, ""]
+
+
+ROWS = {"pixel": pixel_row, "jpeg": jpeg_row, "robust": robust_row, "flow": flow_row}
+
+
+def channel_table(results: Path) -> str:
+    """The markdown table (header included) of :data:`SHOWN`, from ``results``."""
+    from stegnet.channels import get
+
+    lines = ["| channel | where the bytes go | capacity (measured) | survives | how "
+             "detectable (held-out) |", "|---|---|---|---|---|"]
+    for name in SHOWN:
+        channel = get(name)
+        label, capacity, detect, measured = ROWS[name](results)
+        lines.append(f"| {label} | {channel.summary} | {capacity} | {channel.survives}"
+                     f"{measured} | {detect} |")
+    return "\n".join(lines) + "\n"
