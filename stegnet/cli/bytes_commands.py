@@ -58,6 +58,9 @@ TemperatureOpt = Annotated[float | None, typer.Option(
 AllowGreyOpt = Annotated[bool | None, typer.Option(
     "--allow-grey", help="[flow channel] Embed even in a grey-scale cover (refused by "
     "default: the flow would paint colour into it). The other channels keep grey grey.")]
+CostsOpt = Annotated[str | None, typer.Option(
+    "--costs", help="[jpeg channel] juniward (default: the least detectable) or uerd "
+    "(faster).")]
 QualityOpt = Annotated[int | None, typer.Option(
     "--quality", min=1, max=100, help="[jpeg channel] For a cover that is not a JPEG: the "
     "quality it is compressed at once before embedding (default 90).")]
@@ -132,6 +135,7 @@ def embed_bits(
     temperature: TemperatureOpt = None,
     allow_grey: AllowGreyOpt = None,
     quality: QualityOpt = None,
+    costs: CostsOpt = None,
     mode: ModeOpt = None,
     robust: RobustOpt = False,
 ) -> None:
@@ -169,7 +173,7 @@ def embed_bits(
         chosen = registry.get(name)
         options = {**implied, **{k: v for k, v in {
             "flow_mode": flow_mode, "temperature": temperature, "allow_grey": allow_grey,
-            "quality": quality}.items() if v is not None}}
+            "quality": quality, "costs": costs}.items() if v is not None}}
         registry.check_options(chosen, options)
         jpeg_out = chosen.medium == "jpeg"
         if jpeg_out and output != "-" and Path(output).suffix.lower() not in JPEG_SUFFIXES \

@@ -95,6 +95,10 @@ def test_jpeg_refusals_are_one_line_and_write_nothing(photo: Path, tmp_path: Pat
           "jpeg"], "name it .jpg"),
         (["embed-bits", str(photo), "--text", "x", "-o", str(target), "--temperature", "0.7"],
          "--temperature applies to the flow channel"),
+        (["embed-bits", str(photo), "--text", "x", "-o", str(target), "--costs", "hill"],
+         "unknown JPEG costs"),
+        (["embed-bits", str(photo), "--text", "x", "-o", str(tmp_path / "s.png"), "--costs",
+          "uerd"], "--costs applies to the jpeg channel"),
     ]
     for argv, message in cases:
         result = runner.invoke(app, argv)
@@ -110,6 +114,14 @@ def test_jpeg_refusals_are_one_line_and_write_nothing(photo: Path, tmp_path: Pat
     existing.write_bytes(b"keep")
     result = runner.invoke(app, ["embed-bits", str(photo), "--text", "x", "-o", str(existing)])
     assert result.exit_code == 2 and existing.read_bytes() == b"keep"
+
+
+def test_uerd_costs_from_the_command_line(photo: Path, tmp_path: Path) -> None:
+    stego = tmp_path / "uerd.jpg"
+    result = runner.invoke(app, ["embed-bits", str(photo), "--text", "fast", "-o", str(stego),
+                                 "--costs", "uerd", "-q"])
+    assert result.exit_code == 0, result.stderr
+    assert runner.invoke(app, ["extract-bits", str(stego), "-o", "-"]).stdout == "fast"
 
 
 def test_a_clean_jpeg_holds_no_payload(photo: Path) -> None:
