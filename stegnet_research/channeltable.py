@@ -1,7 +1,6 @@
 """The README's "Which channel?" table, generated from ``results/`` (no number typed by hand).
 
-One row per channel of :data:`stegnet.channels.ORDER` that the README presents, in the
-order a user meets them (the default first): where the bytes go (the channel's own
+One row per channel of :data:`stegnet.channels.ORDER`, the default first: where the bytes go (the channel's own
 ``summary``), the measured capacity, what the stego survives (the robust channel: the
 lossy paths of its study with no failure) and how detectable it is (the best detector's
 held-out accuracy from the detection studies; 50% = chance). A channel whose study has not
@@ -14,8 +13,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-SHOWN = ("pixel", "jpeg", "robust", "flow")
-"""The README's row order (the default first), not the extraction order."""
+
+def _shown() -> tuple[str, ...]:
+    from stegnet.channels import DEFAULT, ORDER
+
+    return (DEFAULT, *(name for name in ORDER if name != DEFAULT))
+
+
+SHOWN = _shown()
+"""The README's row order: the default channel first, then the registry's order."""
 
 PIXEL_RD = Path("rate-distortion") / "heldout-package-256.json"
 PIXEL_512 = Path("adaptive") / "heldout-package-512.json"

@@ -77,7 +77,7 @@ def test_keyed_hiding_needs_the_key() -> None:
 
 
 def test_detection_tiles_cover_the_image_and_are_capped() -> None:
-    from stegnet.hiding import _tile_starts, detection_tiles
+    from stegnet.reveal_check import _tile_starts, detection_tiles
 
     assert _tile_starts(100, 256) == [0]
     assert _tile_starts(600, 256) == [0, 256, 344]
