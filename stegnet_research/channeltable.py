@@ -1,11 +1,12 @@
 """The README's "Which channel?" table, generated from ``results/`` (no number typed by hand).
 
-One row per channel of :data:`stegnet.channels.ORDER`, the default first: where the bytes go (the channel's own
-``summary``), the measured capacity, what the stego survives (the robust channel: the
-lossy paths of its study with no failure) and how detectable it is (the best detector's
-held-out accuracy from the detection studies; 50% = chance). A channel whose study has not
-been run says so. :func:`channel_table` is called by :func:`stegnet_research.cards.update_readme`
-for the ``<!-- channels:start -->`` / ``<!-- channels:end -->`` markers.
+One row per channel of :data:`stegnet.channels.ORDER`, the default first: where the bytes go
+(the channel's own ``summary``), the measured capacity, what the stego survives (the robust
+channel: the lossy paths of its study with no failure) and how detectable it is (the best
+detector's held-out accuracy from the detection studies; 50% = chance). A channel whose
+study has not been run says so. :func:`channel_table` is called by
+:func:`stegnet_research.cards.update_readme` for the ``<!-- channels:start -->`` / ``<!--
+channels:end -->`` markers.
 """
 
 from __future__ import annotations
