@@ -307,6 +307,7 @@ def detection_tables(path: Path) -> str:
 
 ROBUST_START, ROBUST_END = "<!-- robust:start -->", "<!-- robust:end -->"
 CHANNELS_START, CHANNELS_END = "<!-- channels:start -->", "<!-- channels:end -->"
+JPEG_START, JPEG_END = "<!-- jpeg:start -->", "<!-- jpeg:end -->"
 
 
 def _fill(text: str, start: str, end: str, body: str) -> str:
@@ -332,14 +333,15 @@ def update_readme(readme: Path = README, results_dir: Path = RESULTS) -> int:
         from stegnet_research.robustreport import table
 
         text = _fill(text, ROBUST_START, ROBUST_END, table(json.loads(robust.read_text())))
-    if CHANNELS_START in text:
-        from stegnet_research.channeltable import channel_table
+    if CHANNELS_START in text or JPEG_START in text:
+        from stegnet_research.channeltable import channel_table, jpeg_round_trip_table
 
         text = _fill(text, CHANNELS_START, CHANNELS_END, channel_table(results_dir))
+        text = _fill(text, JPEG_START, JPEG_END, jpeg_round_trip_table(results_dir))
     if text != before:
         readme.write_text(text)
     return sum(start in before for start in (START, RD_START, DET_START, ROBUST_START,
-                                              CHANNELS_START))
+                                              CHANNELS_START, JPEG_START))
 
 
 def main(argv: list[str]) -> None:
