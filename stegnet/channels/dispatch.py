@@ -31,9 +31,9 @@ if TYPE_CHECKING:
 
 
 def byte_channel_holding(image: np.ndarray, device: str) -> str | None:
-    """The first channel (registry order) without a network whose frame is in ``image``,
-    else the robust channel's if it holds one, else None (a keyed frame counts as one:
-    found but not readable; the flow is judged by reveal's own check instead)."""
+    """The first channel, in the registry's order, whose frame is in ``image``, among those
+    that need no network or only the small robust codec; None if none holds one. A keyed
+    frame counts (found but not readable); the flow is judged by reveal's own check."""
     from stegnet.channels import in_extraction_order
     from stegnet.errors import PayloadNotFound, StegnetError
 
@@ -249,7 +249,11 @@ def _stego_sources(stego: Any, candidates: list[Channel], explicit: bool) -> dic
     if isinstance(stego, JpegCover):
         sources["jpeg"] = stego
     elif data is not None and is_jpeg(data) and "jpeg" in media:
-        sources["jpeg"] = read_jpeg(data)
+        try:
+            sources["jpeg"] = read_jpeg(data)
+        except InputError:  # e.g. a CMYK JPEG: the pixel channels may still read it
+            if explicit:
+                raise
     if "jpeg" in media and "jpeg" not in sources and explicit:
         raise InputError("the jpeg channel reads JPEG files only")
     if "pixels" in media:
