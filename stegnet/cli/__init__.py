@@ -134,8 +134,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-app.add_typer(commands.app)  # hide, reveal, compare, analyze, models
+app.add_typer(commands.app)  # hide, reveal
 app.add_typer(bytes_commands.app)  # embed-bits, extract-bits, capacity
+app.add_typer(commands.inspect_app)  # compare, analyze, models
 app.add_typer(research.app)  # eval, train, bench
 
 

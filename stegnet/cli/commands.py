@@ -32,7 +32,8 @@ from stegnet.cli.common import (
 from stegnet.device import resolve_precision
 from stegnet.errors import UsageError
 
-app = typer.Typer()
+app = typer.Typer()  # hide, reveal
+inspect_app = typer.Typer()  # compare, analyze, models (listed after the byte commands)
 
 
 def _elapsed(started: float) -> float:
@@ -167,7 +168,7 @@ def reveal(
 
 
 # ---------------------------------------------------------------- measuring
-@app.command(epilog="Example: stegnet compare cover.png stego.png --json")
+@inspect_app.command(epilog="Example: stegnet compare cover.png stego.png --json")
 def compare(
     reference: Annotated[str, typer.Argument(help="Reference image (e.g. the cover).")],
     test: Annotated[str, typer.Argument(help="Image to compare (e.g. the stego).")],
@@ -185,7 +186,7 @@ def compare(
                   f"dE00 mean {record['delta_e00_mean']:.2f} max {record['delta_e00_max']:.2f}")
 
 
-@app.command(epilog="Example: stegnet analyze suspect.png other.png --json")
+@inspect_app.command(epilog="Example: stegnet analyze suspect.png other.png --json")
 def analyze(
     images: Annotated[list[str], typer.Argument(help="Images to analyse.")],
     learned_detectors: Annotated[
@@ -226,7 +227,7 @@ def analyze(
 
 
 # ---------------------------------------------------------------- models
-@app.command()
+@inspect_app.command()
 def models(json_out: JsonOpt = False) -> None:
     """List the shipped models and the metrics measured on their cards."""
     with errors():
