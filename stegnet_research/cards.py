@@ -308,6 +308,7 @@ def detection_tables(path: Path) -> str:
 ROBUST_START, ROBUST_END = "<!-- robust:start -->", "<!-- robust:end -->"
 CHANNELS_START, CHANNELS_END = "<!-- channels:start -->", "<!-- channels:end -->"
 JPEG_START, JPEG_END = "<!-- jpeg:start -->", "<!-- jpeg:end -->"
+JPEG_DET_START, JPEG_DET_END = "<!-- jpeg-detection:start -->", "<!-- jpeg-detection:end -->"
 
 
 def _fill(text: str, start: str, end: str, body: str) -> str:
@@ -338,10 +339,16 @@ def update_readme(readme: Path = README, results_dir: Path = RESULTS) -> int:
 
         text = _fill(text, CHANNELS_START, CHANNELS_END, channel_table(results_dir))
         text = _fill(text, JPEG_START, JPEG_END, jpeg_round_trip_table(results_dir))
+    jpeg_detection = results_dir / "jpeg-detection" / "results.json"
+    if JPEG_DET_START in text and jpeg_detection.exists():
+        from stegnet_research.jpegscore import markdown_table
+
+        text = _fill(text, JPEG_DET_START, JPEG_DET_END,
+                     markdown_table(json.loads(jpeg_detection.read_text())))
     if text != before:
         readme.write_text(text)
     return sum(start in before for start in (START, RD_START, DET_START, ROBUST_START,
-                                              CHANNELS_START, JPEG_START))
+                                              CHANNELS_START, JPEG_START, JPEG_DET_START))
 
 
 def main(argv: list[str]) -> None:

@@ -31,7 +31,7 @@ FLOW_DETECTION = Path("detection-vs-payload") / "v4.json"  # the flow ("bits" th
 FLOW_BITS = Path("cinn-s6") / "heldout-512.json"
 ROBUST = Path("robust") / "heldout-1mp.json"
 JPEG_ROUND_TRIPS = Path("jpeg") / "heldout-package-768.json"
-JPEG_DETECTION = Path("jpeg-detection") / "study.json"
+JPEG_DETECTION = Path("jpeg-detection") / "results.json"
 CNNS = ("strong", "xunet")
 
 
@@ -93,8 +93,30 @@ def jpeg_row(results: Path) -> list[str]:
                      f"{_size_range(trips, True)} when progressive (re-encoded)")
     detect = "not measured yet: its detection study has not been run"
     if study:
-        detect = study.get("readme_summary", detect)
+        detect = _jpeg_detectability(study)
     return ["`jpeg` (default for `.jpg` output)", capacity, detect, ""]
+
+
+def _jpeg_detectability(study: dict) -> str:
+    """DCTR accuracy of the channel against the J-UNIWARD simulator per quality and payload,
+    and the RJCA statistic at q95 (the study's ``comparison`` and ``results``)."""
+    parts = []
+    rates = study["settings"]["rates"]
+    for quality in study["settings"]["qualities"]:
+        points = [study["comparison"]["points"][f"q{quality}/{rate:g}"] for rate in rates]
+        parts.append(f"q{quality}: {_pct([p['stegnet_jpeg'] for p in points])} (J-UNIWARD "
+                     f"simulator {_pct([p['juniward'] for p in points])})")
+    q95 = study["results"].get("q95", {})
+    rjca = [q95.get(m, {}).get(f"{rate:g}", {}).get("detectors", {}).get("rjca")
+            for m in ("stegnet-jpeg", "juniward") for rate in rates]
+    text = (f"DCTR with a linear classifier at {' / '.join(f'{r:g}' for r in rates)} bpnzAC: "
+            + "; ".join(parts))
+    if all(rjca):
+        half = len(rates)
+        text += (f"; a reverse JPEG-compatibility statistic at q95: "
+                 f"{_pct([r['accuracy'] for r in rjca[:half]])} (J-UNIWARD "
+                 f"{_pct([r['accuracy'] for r in rjca[half:]])}); no CNN yet")
+    return text
 
 
 def _size_range(trips: dict, progressive: bool) -> str:
