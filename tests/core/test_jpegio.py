@@ -8,9 +8,6 @@ import os
 
 import numpy as np
 import pytest
-
-pytest.importorskip("jpeglib")
-
 from PIL import Image  # noqa: E402
 
 from stegnet import costs_jpeg, jpegio  # noqa: E402
