@@ -1,11 +1,12 @@
-"""Golden frames: stegos written by earlier commits (tests/golden/) that today's reader
-must decode byte-exact, through the user-facing :func:`stegnet.api.extract`.
+"""Golden frames: stegos written by earlier commits (tests/golden/) that today's reader must
+decode byte-exact, through the user-facing :func:`stegnet.api.extract`.
 
 Every payload container version that was ever written to an image by a channel still read
-today (SGN2 direct, SGN3 round-robin lanes, SGN4, SGN5 pixel) and every channel (adaptive,
-colour flow full / sparse, robust), keyed and unkeyed; ``tests/golden/manifest.json`` says
-which commit wrote each file and how. Entries marked ``readable_today: false`` are known
-incompatibilities (the reason is in the manifest): strict xfails, so a fix shows up.
+today (SGN2 direct, SGN3 round-robin lanes, SGN4, SGN5 pixel, SGN6 jpeg) and every channel
+(pixel, then called adaptive; colour flow full / sparse; robust; jpeg), keyed and unkeyed;
+``tests/golden/manifest.json`` says which commit wrote each file and how. Entries marked
+``readable_today: false`` are known incompatibilities (the reason is in the manifest):
+strict xfails, so a fix shows up.
 """
 
 from __future__ import annotations
@@ -52,13 +53,13 @@ def test_golden_keyed_frame_refuses_a_wrong_key(entry: dict) -> None:
 
 
 def test_manifest_lists_every_golden_file_and_covers_every_version_and_channel() -> None:
-    stored = {p.name for p in GOLDEN.iterdir() if p.suffix in (".png", ".npz")}
+    stored = {p.name for p in GOLDEN.iterdir() if p.suffix in (".png", ".npz", ".jpg")}
     listed = [e["file"] for e in ENTRIES]
     assert sorted(listed) == sorted(stored)
     readable = {(e["magic"], e["channel"], e["keyed"]) for e in ENTRIES if e["readable_today"]}
     for magic, channel in [("SGN2", "flow-full"), ("SGN2", "flow-sparse"), ("SGN2", "robust"),
                            ("SGN3", "flow-sparse"), ("SGN4", "flow-sparse"),
-                           ("SGN5", "adaptive")]:
+                           ("SGN5", "adaptive"), ("SGN6", "jpeg")]:
         for keyed in (False, True):
             assert (magic, channel, keyed) in readable
     for entry in ENTRIES:
