@@ -83,15 +83,6 @@ def _default_channel(output: str) -> str:
     return "jpeg" if Path(output).suffix.lower() in JPEG_SUFFIXES else DEFAULT
 
 
-def looks_like_jpeg(path: str) -> bool:
-    """Whether the file at ``path`` starts with a JPEG's SOI marker (False if unreadable)."""
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(3) == b"\xff\xd8\xff"
-    except OSError:
-        return False
-
-
 def _save(stego: Any, target: str, force: bool) -> None:
     """Write a stego in its medium: PNG for pixels, JPEG for a JPEG channel stego."""
     import numpy as np
@@ -328,10 +319,11 @@ def capacity(
     with errors():
         from stegnet import api
         from stegnet.channels import registry
+        from stegnet.jpegio import is_jpeg
         from stegnet.keys import read_key
 
         _deprecated(mode, robust, quiet)
-        default = "jpeg" if looks_like_jpeg(cover) else DEFAULT
+        default = "jpeg" if is_jpeg(cover) else DEFAULT
         name, implied = registry.resolve(channel, mode, robust, default)
         options = {**implied, **{k: v for k, v in {
             "temperature": temperature, "quality": quality}.items() if v is not None}}
