@@ -82,6 +82,14 @@ class NoHiddenImage(PayloadError):
         super().__init__(message)
 
 
+def more_telling(first: PayloadError | None, second: PayloadError) -> PayloadError:
+    """Of two readers' failures (``first`` may be None: none yet), the one that says more: a
+    frame found but damaged or encrypted beats "no payload found"; a tie keeps ``first``."""
+    if first is None or isinstance(first, PayloadNotFound):
+        return second
+    return first
+
+
 class PayloadTooLarge(StegnetError):
     """The payload does not fit the cover's capacity."""
 

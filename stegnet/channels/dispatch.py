@@ -20,6 +20,7 @@ from stegnet.errors import (
     PayloadNotFound,
     PayloadTooLarge,
     UsageError,
+    more_telling,
 )
 from stegnet.imageio import require_min_side
 from stegnet.keys import KeyLike, as_key
@@ -223,7 +224,7 @@ def extract_found(stego: ImageLike, *, key: KeyLike = None, model: Any = None,
         try:
             payload = chosen.extract(source, key_bytes, net)
         except PayloadError as error:
-            worst = error if worst is None or isinstance(worst, PayloadNotFound) else worst
+            worst = more_telling(worst, error)
             continue
         return Extracted(payload, chosen.name, net.name if net is not None else "")
     if worst is None:

@@ -31,7 +31,7 @@ import numpy as np
 
 from stegnet.channels.base import Progress, Report
 from stegnet.costs import hill_costs
-from stegnet.errors import PayloadError, StegnetError
+from stegnet.errors import PayloadError, StegnetError, more_telling
 from stegnet.payload import container
 
 NSYM = 8
@@ -102,13 +102,7 @@ def extract(stego: np.ndarray, key: bytes | None) -> bytes:
     try:
         return container.unpack(bits, None, key, container.PIXEL)
     except PayloadError as error:
-        raise (first if first is not None and not _not_found(first) else error) from None
-
-
-def _not_found(error: PayloadError) -> bool:
-    from stegnet.errors import PayloadNotFound
-
-    return isinstance(error, PayloadNotFound)
+        raise more_telling(first, error) from None
 
 
 class PixelChannel:

@@ -65,6 +65,7 @@ from stegnet.errors import (
     PayloadTooLarge,
     UsageError,
     WrongKeyOrCorrupted,
+    more_telling,
 )
 from stegnet.payload import stc
 from stegnet.payload.checks import check_channel as _check_channel
@@ -469,9 +470,8 @@ def unpack(
     for variant in (layout, *LEGACY_HEIGHTS.get(layout.magic, ())):
         try:
             return _unpack(arr, rel, key, variant)
-        except PayloadError as error:  # the most telling failure is reported
-            failure = error if failure is None or isinstance(failure, PayloadNotFound) \
-                else failure
+        except PayloadError as error:
+            failure = more_telling(failure, error)
     assert failure is not None
     raise failure
 
