@@ -41,6 +41,7 @@ from stegnet.channels.dispatch import (  # noqa: F401  (the byte API, re-exporte
     byte_channel_holding,
     capacity,
     changed_share,
+    choose,
     embed,
     extract,
     extract_found,

@@ -89,8 +89,8 @@ def changed_share(cover: Any, stego: Any) -> float:
     return changed_coefficients(cover, stego)
 
 
-def _channel(channel: str | None, mode: str | None, robust: bool, options: dict,
-             default: str = "pixel") -> tuple[Channel, dict]:
+def choose(channel: str | None, mode: str | None, robust: bool, options: dict,
+           default: str = "pixel") -> tuple[Channel, dict]:
     """The chosen channel and its options (the deprecated ``mode`` / ``robust`` spellings
     resolved; options it does not take are a UsageError)."""
     from stegnet.channels import registry
@@ -153,7 +153,7 @@ def embed(cover: ImageLike, payload: bytes, *, channel: str | None = None,
     Raises PayloadTooLarge if the payload does not fit (the message says the capacity).
     """
     prefix = f"{label}: " if label else ""
-    chosen, options = _channel(channel, mode, robust, options)
+    chosen, options = choose(channel, mode, robust, options)
     cover_obj = _cover(cover, chosen, chosen.min_cover_side, "cover", options)
     net = _channel_model(chosen, model, device)
     key_bytes = as_key(key)
@@ -175,10 +175,9 @@ def _size(cover: Any) -> tuple[int, int]:
 
 
 def _capacity_of(chosen: Channel, cover: Any, keyed: bool, net: Any, options: dict) -> int:
-    """Nominal (size-only) capacity: what embedding checks before trying."""
-    sized = {k: v for k, v in options.items() if k != "measured"}
-    return chosen.capacity(cover, keyed, net, **sized, measured=False) \
-        if "measured" in chosen.options else chosen.capacity(cover, keyed, net, **sized)
+    """Nominal (size-only) capacity: what embedding checks before trying (only the flow
+    measures; every channel takes the option)."""
+    return chosen.capacity(cover, keyed, net, **{**options, "measured": False})
 
 
 @dataclass
@@ -306,7 +305,7 @@ def capacity(cover: ImageLike, *, channel: str | None = None, keyed: bool = Fals
     the flow's is measured by a trial embedding unless ``measured=False``; the robust
     channel's is the same for every photo it accepts. InputError if it carries none.
     ``options``, ``mode``, ``robust``: as for :func:`embed`."""
-    chosen, options = _channel(channel, mode, robust, options)
+    chosen, options = choose(channel, mode, robust, options)
     cover_obj = _cover(cover, chosen, chosen.min_cover_side, "cover", options)
     height, width = _size(cover_obj)
     net = _channel_model(chosen, model, device)

@@ -147,7 +147,6 @@ def embed_bits(
     """
     with errors():
         from stegnet import api, batch
-        from stegnet.channels import registry
         from stegnet.imageio import read_bytes
         from stegnet.keys import read_key
 
@@ -160,12 +159,10 @@ def embed_bits(
         if output == "-" and json_out:
             raise UsageError("--json prints on stdout: write the stego to a file with -o")
         _deprecated(mode, robust, quiet)
-        name, implied = registry.resolve(channel, mode, robust, _default_channel(output))
-        chosen = registry.get(name)
-        options = {**implied, **{k: v for k, v in {
+        chosen, options = api.choose(channel, mode, robust, {
             "flow_mode": flow_mode, "temperature": temperature, "allow_grey": allow_grey,
-            "quality": quality, "costs": costs}.items() if v is not None}}
-        registry.check_options(chosen, options)
+            "quality": quality, "costs": costs}, _default_channel(output))
+        name = chosen.name
         jpeg_out = chosen.medium == "jpeg"
         if jpeg_out and output != "-" and Path(output).suffix.lower() not in JPEG_SUFFIXES \
                 and not batch.is_folder(cover):
