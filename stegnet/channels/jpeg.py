@@ -43,12 +43,13 @@ import numpy as np
 
 from stegnet import costs_jpeg, jpegio
 from stegnet.channels.base import Progress, Report
-from stegnet.errors import PayloadError, PayloadTooLarge, StegnetError, UsageError
-from stegnet.payload import container
+from stegnet.errors import PayloadError, PayloadTooLarge, StegnetError, UsageError, more_telling
+from stegnet.payload import container, exact
 
-NSYM = 8
-"""Reed-Solomon parity bytes per codeword: the channel is exact while the file is passed
-on unchanged (CRC32 or the AEAD tag rejects anything else)."""
+MAGIC = b"SGN7"
+"""Frame magic of the channel's frames (:mod:`stegnet.payload.exact`, format version 5).
+Frames of the first version (``SGN6``: :data:`stegnet.payload.container.JPEG`, binary
+parity coding, Reed-Solomon parity) are still read."""
 
 MAX_BPNZAC = 0.5
 """Frame bits allowed per non-zero AC coefficient of the cover (see the module doc). Half a
@@ -76,29 +77,24 @@ def nzac(cover: jpegio.JpegCover) -> int:
 
 def capacity_bytes(cover: jpegio.JpegCover, keyed: bool) -> int:
     """Net payload bytes ``cover`` carries: the frame within :data:`MAX_BPNZAC` bits per
-    non-zero AC coefficient and within the channel's syndrome-coded layout."""
+    non-zero AC coefficient and within the channel's positions."""
     limit = int(MAX_BPNZAC * nzac(cover))
-    return min(container.capacity_bytes(limit, keyed, NSYM),
-               container.capacity_bytes(channel_bits(cover), keyed, NSYM, container.JPEG))
+    by_rate = max(0, (limit - exact.needed_bits(0, keyed)) // 8)
+    return min(by_rate, exact.capacity_bytes(channel_bits(cover), keyed))
 
 
 def _check_fits(cover: jpegio.JpegCover, payload: bytes, keyed: bool) -> None:
     """PayloadTooLarge (stating the capacity) unless the frame keeps within
-    :data:`MAX_BPNZAC` (the container checks the layout itself)."""
-    limit = MAX_BPNZAC * nzac(cover)
-    if container.needed_bits(len(payload), keyed, NSYM) <= limit:
+    :data:`MAX_BPNZAC` and the channel's positions."""
+    if len(payload) <= capacity_bytes(cover, keyed):
         return
-    if container.needed_bits(0, keyed, NSYM) > limit:
+    if exact.needed_bits(0, keyed) > MAX_BPNZAC * nzac(cover):
         raise PayloadTooLarge(
             f"the cover is too small or too smooth to carry any payload (the framing alone "
-            f"needs {container.needed_bits(0, keyed, NSYM)} non-zero AC coefficients, it "
-            f"has {nzac(cover)})")
+            f"needs {exact.needed_bits(0, keyed) / MAX_BPNZAC:.0f} non-zero AC "
+            f"coefficients, it has {nzac(cover)})")
     raise PayloadTooLarge(f"payload is {len(payload)} bytes but the capacity is "
                           f"{capacity_bytes(cover, keyed)} bytes")
-
-
-def _parities(values: np.ndarray) -> np.ndarray:
-    return (values & 1).astype(np.uint8)
 
 
 def embed(cover: jpegio.JpegCover, payload: bytes, key: bytes | None,
@@ -114,59 +110,57 @@ def embed(cover: jpegio.JpegCover, payload: bytes, key: bytes | None,
         raise UsageError(f"unknown JPEG costs {costs!r} (one of {', '.join(costs_jpeg.COSTS)})")
     payload = bytes(payload)
     _check_fits(cover, payload, key is not None)
-    steps = 4
+    steps = 3
     if progress is not None:
         progress(0, steps)
     flat = cover.coefficients()
     ac = ac_index(flat.size)
-    values = flat[ac]
-    frame = container.syndrome_frame(payload, ac.size, key, NSYM, container.JPEG)
-    assert frame is not None  # the JPEG layout's capacity already requires the code
+    values = flat[ac].astype(np.int64)
     rho = costs_jpeg.cover_costs(cover, costs)[ac]
+    rho_plus = np.where(values >= jpegio.MAX_AC, np.inf, rho)  # an AC term stays in +-1023
+    rho_minus = np.where(values <= -jpegio.MAX_AC, np.inf, rho)
     if progress is not None:
         progress(1, steps)
-    bits = _parities(values)
-    positions = frame.positions
-    wanted = frame.solve(bits, rho)
-    if progress is not None:
-        progress(2, steps)
-    change = positions[wanted != bits[positions]]
-    rng = np.random.default_rng(_secrets.randbits(64))
-    step = np.where(rng.random(change.size) < 0.5, -1, 1).astype(np.int16)
-    old = values[change]
-    step = np.where(old >= jpegio.MAX_AC, -1, np.where(old <= -jpegio.MAX_AC, 1, step))
-    changed = values.copy()
-    changed[change] = old + step
-    errors = frame.errors(_parities(changed))
+    change, coding = exact.embed(values, rho_plus, rho_minus, payload, key, MAGIC)
+    changed = values + change
     new_flat = flat.copy()
     new_flat[ac] = changed
     stego = cover.with_coefficients(new_flat)
     if progress is not None:
-        progress(3, steps)
+        progress(2, steps)
     try:
         written = jpegio.read_jpeg(jpegio.to_bytes(stego))
-        decodable = (errors == 0 and np.array_equal(written.coefficients(), new_flat)
+        decodable = (np.array_equal(written.coefficients(), new_flat)
                      and extract(written, key) == payload)
     except PayloadError:
         decodable = False
     if progress is not None:
         progress(steps, steps)
+    changed_at = np.flatnonzero(change)
     n_nzac = nzac(cover)
-    details = {"changed_coefficients": int(change.size), "nzac": n_nzac, "costs": costs,
+    details = {"changed_coefficients": int(changed_at.size), "nzac": n_nzac, "costs": costs,
                "ac_coefficients": int(ac.size),
                "bpnzac": round(8 * len(payload) / max(1, n_nzac), 4),
-               "frame_bpnzac": round(container.needed_bits(len(payload), key is not None, NSYM)
-                                     / max(1, n_nzac), 4),
-               "distortion": float(rho[change].sum())}
-    return Report(stego, "jpeg", "jpeg", int(positions.size), errors, NSYM, decodable,
-                  details=details)
+               "frame_bpnzac": round(coding["frame_bits"] / max(1, n_nzac), 4),
+               "layer2_bits": coding["layer2_bits"], "code_height": coding["code_height"],
+               "distortion": float(rho[changed_at].sum())}
+    return Report(stego, "jpeg", "jpeg", int(ac.size), 0 if decodable else -1, 0,
+                  decodable, details=details)
 
 
 def extract(stego: jpegio.JpegCover, key: bytes | None) -> bytes:
-    """The payload of a JPEG-channel stego; PayloadNotFound / WrongKeyOrCorrupted if there
-    is none (or not for this key)."""
+    """The payload of a JPEG-channel stego (either frame version); PayloadNotFound /
+    WrongKeyOrCorrupted if there is none (or not for this key)."""
     flat = stego.coefficients()
-    return container.unpack(_parities(flat[ac_index(flat.size)]), None, key, container.JPEG)
+    values = flat[ac_index(flat.size)]
+    try:
+        return exact.extract(values, key, MAGIC)
+    except PayloadError as error:
+        failure = error
+    try:
+        return container.unpack((values & 1).astype(np.uint8), None, key, container.JPEG)
+    except PayloadError as error:
+        raise more_telling(failure, error) from None
 
 
 class JpegChannel:
