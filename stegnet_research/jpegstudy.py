@@ -68,6 +68,10 @@ from stegnet_research import dctr
 METHODS = ("stegnet-jpeg", "juniward", "uerd", "nsf5", "pixel-png")
 RATES = (0.05, 0.1, 0.2, 0.4)
 VERSION = 1  # of the cached per-cover records
+METHOD_VERSIONS = {"stegnet-jpeg": 2}
+"""Versions of the methods whose code changed since a cover was cached (absent: 1): a
+cached cover with an older version gets that method's entries recomputed, the rest kept.
+stegnet-jpeg 2: frame format 5 (ternary coding, compact frame)."""
 
 
 @dataclass
@@ -210,11 +214,12 @@ def too_smooth(crop: np.ndarray, settings: Settings) -> str | None:
     return None
 
 
-def process_cover(photo: Path, settings: Settings) -> tuple[dict, dict]:
+def process_cover(photo: Path, settings: Settings, only: tuple[str, ...] | None = None
+                  ) -> tuple[dict, dict]:
     """Covers, stegos and their statistics for one photo -> (DCTR features ``{key: (8000,)
     float32}``, record ``{key: {...}}``); keys ``q75/cover``, ``q75/cover-png``,
     ``q75/stegnet-jpeg/0.1``, ...; a cover :func:`too_smooth` gives ``({}, {"_skipped":
-    reason})``."""
+    reason})``. ``only``: just these methods' stego entries (no cover entries)."""
     from stegnet import jpegio
     from stegnet.channels import get
     from stegnet.channels.jpeg import nzac as count_nzac
@@ -233,9 +238,10 @@ def process_cover(photo: Path, settings: Settings) -> tuple[dict, dict]:
         cover = jpegio.compress(crop, quality)
         nzac = count_nzac(cover)
         tag = f"q{quality}"
-        record[f"{tag}/cover"] = {"rjca": dctr.rjca(cover.components, cover.quant_tables),
-                                  "nzac": nzac}
-        if full:
+        if only is None:
+            record[f"{tag}/cover"] = {"rjca": dctr.rjca(cover.components,
+                                                        cover.quant_tables), "nzac": nzac}
+        if full and only is None:
             features[f"{tag}/cover"] = _luma_features(cover, quality)
             pixels = jpegio.decode_pixels(cover)
             features[f"{tag}/cover-png"] = dctr.dctr(dctr.luminance(pixels) - 128.0,
@@ -248,6 +254,8 @@ def process_cover(photo: Path, settings: Settings) -> tuple[dict, dict]:
             payload = np.random.default_rng(_seed("payload", photo.name, quality, rate)
                                             ).bytes(size)
             for method in (METHODS if full else settings.rjca_methods):
+                if only is not None and method not in only:
+                    continue
                 key = f"{tag}/{method}/{rate:g}"
                 started = time.process_time()
                 if method == "pixel-png":
@@ -285,21 +293,38 @@ def cache_path(settings: Settings, photo: Path) -> Path:
     return Path(settings.work, "covers", settings.cache_tag(), f"{digest}.npz")
 
 
-def ensure_cover(photo: Path, settings: Settings) -> tuple[dict, dict]:
-    """The cached (features, record) of ``photo``, computed and saved first if missing."""
-    path = cache_path(settings, photo)
-    if path.exists():
-        with np.load(path) as stored:
-            record = json.loads(str(stored["record"]))
-            return {k: stored[k] for k in stored.files if k != "record"}, record
-    started, cpu = time.time(), time.process_time()
-    features, record = process_cover(photo, settings)
-    record["_photo"] = {"name": photo.name, "wall_s": round(time.time() - started, 2),
-                        "cpu_s": round(time.process_time() - cpu, 2)}
+def _save(path: Path, features: dict, record: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(path.stem + ".tmp.npz")
     np.savez_compressed(temp, record=np.array(json.dumps(record)), **features)
     temp.replace(path)
+
+
+def ensure_cover(photo: Path, settings: Settings) -> tuple[dict, dict]:
+    """The cached (features, record) of ``photo``, computed and saved first if missing;
+    methods of :data:`METHOD_VERSIONS` newer than the cache's are recomputed."""
+    path = cache_path(settings, photo)
+    if path.exists():
+        with np.load(path) as stored:
+            record = json.loads(str(stored["record"]))
+            features = {k: stored[k] for k in stored.files if k != "record"}
+        versions = record.get("_versions", {})
+        stale = tuple(m for m, v in METHOD_VERSIONS.items() if versions.get(m, 1) < v)
+        if stale and "_skipped" not in record:
+            started = time.time()
+            new_features, new_record = process_cover(photo, settings, only=stale)
+            features.update(new_features)
+            record.update(new_record)
+            record["_versions"] = {**versions, **{m: METHOD_VERSIONS[m] for m in stale}}
+            record["_photo"]["refreshed_wall_s"] = round(time.time() - started, 2)
+            _save(path, features, record)
+        return features, record
+    started, cpu = time.time(), time.process_time()
+    features, record = process_cover(photo, settings)
+    record["_photo"] = {"name": photo.name, "wall_s": round(time.time() - started, 2),
+                        "cpu_s": round(time.process_time() - cpu, 2)}
+    record["_versions"] = dict(METHOD_VERSIONS)
+    _save(path, features, record)
     return features, record
 
 

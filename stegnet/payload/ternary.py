@@ -58,7 +58,7 @@ def _entropy_bits(log_ps: tuple[np.ndarray, ...]) -> float:
     total = 0.0
     for log_p in log_ps:
         p = np.exp(log_p)
-        total -= float(np.sum(np.where(p > 0, p * log_p, 0.0)))
+        total -= float(np.sum(p * np.where(p > 0, log_p, 0.0)))
     return total / np.log(2)
 
 

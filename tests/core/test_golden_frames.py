@@ -2,7 +2,7 @@
 decode byte-exact, through the user-facing :func:`stegnet.api.extract`.
 
 Every payload container version that was ever written to an image by a channel still read
-today (SGN2 direct, SGN3 round-robin lanes, SGN4, SGN5 pixel, SGN6 jpeg) and every channel
+today (SGN2 direct, SGN3 round-robin lanes, SGN4, SGN5 pixel, SGN6 and SGN7 jpeg) and every channel
 (pixel, then called adaptive; colour flow full / sparse; robust; jpeg), keyed and unkeyed;
 ``tests/golden/manifest.json`` says which commit wrote each file and how. Entries marked
 ``readable_today: false`` are known incompatibilities (the reason is in the manifest):
@@ -59,7 +59,7 @@ def test_manifest_lists_every_golden_file_and_covers_every_version_and_channel()
     readable = {(e["magic"], e["channel"], e["keyed"]) for e in ENTRIES if e["readable_today"]}
     for magic, channel in [("SGN2", "flow-full"), ("SGN2", "flow-sparse"), ("SGN2", "robust"),
                            ("SGN3", "flow-sparse"), ("SGN4", "flow-sparse"),
-                           ("SGN5", "adaptive"), ("SGN6", "jpeg")]:
+                           ("SGN5", "adaptive"), ("SGN6", "jpeg"), ("SGN7", "jpeg")]:
         for keyed in (False, True):
             assert (magic, channel, keyed) in readable
     for entry in ENTRIES:
