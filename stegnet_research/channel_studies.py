@@ -45,7 +45,6 @@ def eval_bits(
     """
     from stegnet.channels import get
     from stegnet.channels.flow import embed as flow_channel
-    from stegnet.channels.pixel import NSYM as PIXEL_NSYM
     from stegnet.color import delta_e00_rgb
     from stegnet.errors import PayloadError, StegnetError
     from stegnet.metrics import psnr, ssim
@@ -53,7 +52,7 @@ def eval_bits(
     chosen = get(channel)
     flow_channel.check_mode(flow_mode)
     flow = load_model_once(chosen.model_task, model, device) if chosen.model_task else None
-    nsym = flow_channel.ecc_nsym(flow) if flow is not None else PIXEL_NSYM
+    nsym = flow_channel.ecc_nsym(flow) if flow is not None else 0  # exact: no parity
     rng = np.random.default_rng(0)
     rows = []
     for index, cover in enumerate(covers):

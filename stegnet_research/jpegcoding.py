@@ -2,17 +2,20 @@
 study (:mod:`stegnet_research.jpegstudy`).
 
 At the same payload the channel makes more changes, at more J-UNIWARD distortion, than
-conseal's J-UNIWARD simulator. Three steps separate the causes, each an optimal-coding
-simulation with conseal's J-UNIWARD costs (``JUNIWARD_FIX_OFF_BY_ONE``) on the study's
-held-out covers:
+conseal's J-UNIWARD simulator. Steps separate the causes, each but the last an
+optimal-coding simulation with conseal's J-UNIWARD costs (``JUNIWARD_FIX_OFF_BY_ONE``) on
+the study's held-out covers:
 
 1. ``ternary_payload``: the study's ``juniward`` method (+-1 ternary, payload bits), but
    with the DC terms wet, as the channel never changes them;
-2. ``ternary_frame``: the same carrying the channel's whole frame (payload, header,
-   Reed-Solomon parity, CRC: :func:`stegnet.payload.container.needed_bits`): framing;
-3. ``binary_frame``: the frame in the coefficients' parities (binary: a change is worth
-   one bit whichever its sign, as in the channel) - ternary vs binary embedding;
-4. ``channel``: the channel's syndrome-trellis code (from the study's cache) - STC loss.
+2. ``ternary_frame``: the same carrying the channel's whole frame (payload, header, CRC:
+   :func:`stegnet.payload.exact.needed_bits`): framing;
+3. ``channel``: the channel's real ternary syndrome-trellis codes (from the study's cache):
+   coding loss.
+
+``binary_frame`` (the frame in the coefficients' parities only, optimal binary coding) is
+reported beside them: what the channel's first frame format (parity coding) could reach at
+best.
 
 Writes ``OUT/coding.json`` (mean changes per nzAC and mean distortion per step, quality
 and payload, and the ratios of consecutive steps). ``python -m
@@ -30,7 +33,8 @@ import numpy as np
 
 from stegnet_research import jpegstudy
 
-STEPS = ("ternary_payload", "ternary_frame", "binary_frame", "channel")
+STEPS = ("ternary_payload", "ternary_frame", "channel")
+REFERENCES = ("binary_frame",)
 
 
 def _simulated(rho: np.ndarray, bits: int, nzac: int, binary: bool, seed: int
@@ -49,9 +53,8 @@ def _simulated(rho: np.ndarray, bits: int, nzac: int, binary: bool, seed: int
 def cover_rows(photo: Path, record: dict, settings: jpegstudy.Settings) -> list[dict]:
     """One row per quality and payload of ``photo``: changes and distortion per step."""
     from stegnet import jpegio
-    from stegnet.channels.jpeg import NSYM
     from stegnet.costs_jpeg import WET
-    from stegnet.payload import container
+    from stegnet.payload import exact
 
     crop = jpegstudy.centre_crop(photo, settings.size)
     rows = []
@@ -63,7 +66,7 @@ def cover_rows(photo: Path, record: dict, settings: jpegstudy.Settings) -> list[
         for rate in settings.rates:
             entry = record[f"q{quality}/stegnet-jpeg/{rate:g}"]
             payload_bits = 8 * entry["bytes"]
-            frame_bits = container.needed_bits(entry["bytes"], False, NSYM)
+            frame_bits = exact.needed_bits(entry["bytes"], False)
             seed = jpegstudy._seed("coding", photo.name, quality, rate) % 2**32
             steps = {"ternary_payload": _simulated(rho, payload_bits, nzac, False, seed),
                      "ternary_frame": _simulated(rho, frame_bits, nzac, False, seed),
@@ -85,7 +88,7 @@ def summarise(rows: list[dict], settings: jpegstudy.Settings) -> dict:
                          [r[k]["changes"] / r["nzac"] for r in sel])), 5),
                          "distortion": round(float(np.mean([r[k]["distortion"] for r in sel])),
                                              1)}
-                     for k in STEPS}
+                     for k in (*STEPS, *REFERENCES)}
             ratios = {f"{b}/{a}": {m: round(means[b][m] / means[a][m], 3)
                                    for m in ("change_rate", "distortion")}
                       for a, b in zip(STEPS, STEPS[1:], strict=False)}

@@ -14,17 +14,18 @@ coefficients depends only on the image size and subsampling, which the extractor
 the stego. DC terms are never changed (they are not positions at all: a DC change shifts a
 whole block's brightness).
 
-Channel bit: the coefficient's parity ``c & 1`` (two's complement), which is ``|c| mod 2``
-for negative values too, so -3 carries 1 and -2 carries 0. A change is +1 or -1 at random
-(only -1 at +1023 and only +1 at -1023, the limits of an 8-bit JPEG's AC terms), which
-flips the parity either way; always moving towards zero (as nsF5) would shrink the
-histogram in a detectable way. Which coefficients change is decided by the
-syndrome-trellis code (:data:`stegnet.payload.container.JPEG`, key-seeded positions, up to
-128 coefficients per frame bit) under J-UNIWARD costs (default) or UERD
-(:mod:`stegnet.costs_jpeg`): cheap in textured blocks and in high-energy neighbourhoods,
-expensive in smooth ones; the costs treat zero and non-zero coefficients alike, as the
-published methods do. The frame is the container's (Reed-Solomon with :data:`NSYM` parity
-bytes, CRC32 without a key, ChaCha20-Poly1305 with one).
+Coding: the frame is :mod:`stegnet.payload.exact`'s (magic :data:`MAGIC`; a 13-byte header,
+CRC32 without a key, ChaCha20-Poly1305 with one, no Reed-Solomon: the channel is exact), its
+positions key-seeded. Its body is coded *ternary*: a coefficient's parity ``c & 1`` and its
+second bit ``(c >> 1) & 1`` are two syndrome-trellis codes over every AC coefficient, so
+the direction of a change carries information too (+1 and -1 each flip the parity, and
+exactly one of them flips the second bit); only +-1023, the limits of an 8-bit JPEG's AC
+terms, forbid one direction. Which coefficients change, and which way, is decided by the
+codes under J-UNIWARD costs (default) or UERD (:mod:`stegnet.costs_jpeg`): cheap in
+textured blocks and in high-energy neighbourhoods, expensive in smooth ones; the costs treat
+zero and non-zero coefficients alike, as the published methods do. (Never moving towards
+zero only, as nsF5 does, which shrinks the histogram in a detectable way.) Stegos of the
+first frame format (``SGN6``: parity only, Reed-Solomon parity) are still read.
 
 Capacity: the frame may take at most :data:`MAX_BPNZAC` bits per non-zero AC coefficient of
 the cover (bpnzAC, counting the framing; :func:`capacity_bytes`), the usual unit for JPEG
@@ -36,7 +37,6 @@ The embedder writes the stego to bytes, reads it back and decodes it before retu
 
 from __future__ import annotations
 
-import secrets as _secrets
 from typing import Any
 
 import numpy as np

@@ -1,15 +1,16 @@
 """The ``pixel`` channel: cost-adaptive +-1 in the pixel samples, the default of ``embed-bits``.
 
-The channel is the least significant bit of every sample of the 8-bit RGB image, in
-H, W, 3 order (``3 H W`` bits). The frame is syndrome-coded over those bits
-(:data:`stegnet.payload.container.PIXEL`: up to 128 samples per frame bit, key-seeded
-positions), so the embedder picks the cheapest samples to change and carries several frame
-bits per change at low payloads; a change is +1 or -1 at random (only +1 at 0, only -1
-at 255), which flips the bit either way. The cost of changing a sample is HILL's (Li et
-al. 2014, :func:`stegnet.costs.hill_costs`): small in texture, large in smooth areas, where a change
-stands out to a steganalyser. The extractor reads the bits and computes syndromes; no
-network is involved, and an 8-bit PNG carries the bits exactly, so one solve suffices
-(the embedder still decodes its own stego before returning it).
+The channel is every sample of the 8-bit RGB image, in H, W, 3 order (``3 H W``
+positions). The frame is :mod:`stegnet.payload.exact`'s (magic :data:`MAGIC`, key-seeded
+positions, no Reed-Solomon: an 8-bit PNG carries the samples exactly), its body coded
+ternary: a sample's least significant bit and its second bit are two syndrome-trellis codes
+over every sample, so the embedder picks the cheapest samples to change *and* the
+direction (+1 or -1) carries information (only +1 at 0 and only -1 at 255). At low payloads
+it makes one change per several frame bits. The cost of changing a sample is HILL's (Li et
+al. 2014, :func:`stegnet.costs.hill_costs`): small in texture, large in smooth areas, where
+a change stands out to a steganalyser. The extractor only computes syndromes; no network is
+involved (the embedder still decodes its own stego before returning it). Stegos of the
+first frame format (``SGN5``: parity coding, Reed-Solomon parity) are still read.
 
 A grey cover (R == G == B everywhere) is embedded in its one grey plane (``H W`` bits) and
 each change is made to R, G and B alike, so the stego stays grey; the extractor reads a
@@ -24,7 +25,6 @@ caught it 91 % of the time, against 75 dB and 60 % for HILL
 
 from __future__ import annotations
 
-import secrets as _secrets
 from typing import Any
 
 import numpy as np
@@ -32,11 +32,13 @@ import numpy as np
 from stegnet.channels.base import Progress, Report
 from stegnet.costs import hill_costs
 from stegnet.errors import PayloadError, StegnetError, more_telling
-from stegnet.payload import container
+from stegnet.payload import container, exact
 
-NSYM = 8
-"""Reed-Solomon parity bytes per codeword: the channel is exact after a PNG, so parity
-only pads against a few edited pixels (CRC32 or the AEAD tag rejects anything else)."""
+MAGIC = b"SGN8"
+"""Frame magic of the channel's frames (:mod:`stegnet.payload.exact`: compact header,
+ternary codes over every sample). Frames of the first format (``SGN5``:
+:data:`stegnet.payload.container.PIXEL`, parity coding, Reed-Solomon parity) are still
+read."""
 
 
 def is_exact_grey(image: np.ndarray) -> bool:
@@ -51,8 +53,7 @@ def channel_bits(height: int, width: int, grey: bool = False) -> int:
 
 def capacity_bytes(height: int, width: int, keyed: bool, grey: bool = False) -> int:
     """Net payload bytes an image of that size carries (the same for every photo)."""
-    return container.capacity_bytes(channel_bits(height, width, grey), keyed, NSYM,
-                                    container.PIXEL)
+    return exact.capacity_bytes(channel_bits(height, width, grey), keyed)
 
 
 def embed(cover: np.ndarray, payload: bytes, key: bytes | None) -> Report:
@@ -64,26 +65,22 @@ def embed(cover: np.ndarray, payload: bytes, key: bytes | None) -> Report:
     """
     grey = is_exact_grey(cover)
     planes = np.ascontiguousarray(cover[..., :1]) if grey else cover
-    n_bits = channel_bits(*cover.shape[:2], grey)
-    frame = container.syndrome_frame(payload, n_bits, key, NSYM, container.PIXEL)
-    assert frame is not None  # the pixel layout's capacity already requires the code
-    samples = planes.reshape(-1)
-    lsb = samples & 1
-    positions = frame.positions
-    wanted = frame.solve(lsb, hill_costs(cover)[..., :planes.shape[2]].reshape(-1))
-    change = positions[wanted != lsb[positions]]
-    step = np.where(np.random.default_rng(_secrets.randbits(64)).random(change.size) < 0.5,
-                    -1, 1)
-    values = samples[change].astype(np.int16)
-    step = np.where(values == 0, 1, np.where(values == 255, -1, step))
-    changed = samples.copy()
-    changed[change] = (values + step).astype(np.uint8)
-    changed = changed.reshape(planes.shape)
+    samples = planes.reshape(-1).astype(np.int64)
+    rho = hill_costs(cover)[..., :planes.shape[2]].reshape(-1)
+    rho_plus = np.where(samples >= 255, np.inf, rho)  # a sample stays within 0 .. 255
+    rho_minus = np.where(samples <= 0, np.inf, rho)
+    change, coding = exact.embed(samples, rho_plus, rho_minus, payload, key, MAGIC)
+    changed = (samples + change).astype(np.uint8).reshape(planes.shape)
     stego = np.repeat(changed, 3, axis=2) if grey else changed
-    errors = frame.errors(changed.reshape(-1) & 1)
-    decodable = errors == 0 and extract(stego, key) == payload
-    return Report(stego, "pixel", "pixel", int(positions.size), errors, NSYM, decodable,
-                  details={"grey": grey, "samples": n_bits})
+    try:
+        decodable = extract(stego, key) == payload
+    except PayloadError:
+        decodable = False
+    return Report(stego, "pixel", "pixel", int(samples.size), 0 if decodable else -1, 0,
+                  decodable, details={"grey": grey, "samples": int(samples.size),
+                                      "changed_samples": int(np.count_nonzero(change)),
+                                      "layer2_bits": coding["layer2_bits"],
+                                      "code_height": coding["code_height"]})
 
 
 def extract(stego: np.ndarray, key: bytes | None) -> bytes:
@@ -91,18 +88,20 @@ def extract(stego: np.ndarray, key: bytes | None) -> bytes:
     WrongKeyOrCorrupted if there is none (or not for this key). A grey stego's grey plane
     is read first, then all samples."""
     stego = np.ascontiguousarray(stego)
-    first: PayloadError | None = None
-    if is_exact_grey(stego):
+    failure: PayloadError | None = None
+    planes = [stego[..., 0].reshape(-1)] if is_exact_grey(stego) else []
+    for plane in (*planes, stego.reshape(-1)):
         try:
-            return container.unpack((stego[..., 0].reshape(-1) & 1).astype(np.uint8), None,
-                                    key, container.PIXEL)
+            return exact.extract(plane, key, MAGIC)
         except PayloadError as error:
-            first = error
-    bits = (stego.reshape(-1) & 1).astype(np.uint8)
-    try:
-        return container.unpack(bits, None, key, container.PIXEL)
-    except PayloadError as error:
-        raise more_telling(first, error) from None
+            failure = more_telling(failure, error)
+    for plane in (*planes, stego.reshape(-1)):  # the first frame format (SGN5)
+        try:
+            return container.unpack((plane & 1).astype(np.uint8), None, key, container.PIXEL)
+        except PayloadError as error:
+            failure = more_telling(failure, error)
+    assert failure is not None
+    raise failure
 
 
 class PixelChannel:

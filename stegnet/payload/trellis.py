@@ -1,20 +1,21 @@
 """A syndrome-trellis code over *all* of a channel's positions, solved in compiled code.
 
 The code of :mod:`stegnet.payload.stc` gives every message bit the same number ``w`` of
-columns, so a frame of ``m`` bits reads ``m * w`` positions and leaves up to ``m - 1``
-times... in practice up to a fifth of the channel unused (``n / m = 4.9`` gives ``w = 4``),
-and it searches many short lanes at once in NumPy, which only pays with large messages. The
-exact channels' second frame format (:mod:`stegnet.payload.exact`) uses this one instead:
+columns, so a frame of ``m`` bits reads ``m * w`` positions and leaves the rest of the
+channel unused (``n / m = 4.9`` gives ``w = 4``: a fifth of the channel, often its cheapest
+positions), and it searches many short lanes at once in NumPy, which only pays with large
+messages. The exact frame (:mod:`stegnet.payload.exact`) uses this code instead:
 
 * **spread widths**: message bit ``i`` owns columns ``[s_i, s_{i+1})`` with
   ``s_i = floor(i n / m)``, i.e. ``floor(n / m)`` or one more, so the code reads every one
   of the ``n`` positions it is given (:func:`spread`). Column ``k`` of a block is the
   ``h``-bit vector ``hhat[k]`` of :func:`stegnet.payload.stc.parity_columns` for the widest
-  block, placed on rows ``i .. i + h - 1`` (rows past ``m`` are cut);
-* **one chain**: the Viterbi search runs over the whole chain in a compiled loop
-  (`numba <https://numba.pydata.org>`_: the 2^h-state trellis is ~50x faster there than a
+  block, placed on rows ``i .. i + h - 1``;
+* **few long lanes, compiled**: the message is cut into :func:`lanes` chains of at least
+  :data:`LANE_BITS` bits (rows that would reach past a lane's end are cut), each searched
+  by a Viterbi loop compiled with `numba <https://numba.pydata.org>`_ (~50x faster than a
   NumPy loop over columns, which is what lets a code use every position at a useful
-  height);
+  height), the lanes in parallel on the cores;
 * **wet positions**: a cost of ``inf`` forbids a flip; :func:`embed` returns
   ``None`` when no stego meets the syndrome (e.g. a message bit whose columns are all wet).
 

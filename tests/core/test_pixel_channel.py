@@ -9,7 +9,7 @@ from stegnet.channels.pixel import CHANNEL as bits
 from stegnet.costs import hill_costs
 from stegnet.errors import PayloadNotFound, PayloadTooLarge, WrongKeyOrCorrupted
 from stegnet.imageio import decode_png_roundtrip
-from stegnet.payload import container
+from stegnet.payload import exact
 from stegnet.synthetic import synthetic_photo
 
 
@@ -50,7 +50,7 @@ def test_small_payloads_change_few_samples_and_more_with_more_payload(cover) -> 
     changed = []
     for size in (16, 160, 1600):
         report = adaptive.embed(cover, bytes(size), None)
-        frame_bits = container.needed_bits(size, False, adaptive.NSYM)
+        frame_bits = exact.needed_bits(size, False)
         changes = int((report.stego != cover).sum())
         changed.append(changes)
         if size <= 160:
