@@ -14,9 +14,10 @@ import numpy as np
 from stegnet_research import detset
 from stegnet_research.detscore import DETECTORS
 
-LABELS = {"rs": "RS", "spa": "SPA", "xunet": "SRM CNN (26 k, shipped design)",
-          "strong": "strong CNN (250 k)"}
-SHORT = {"rs": "RS", "spa": "SPA", "xunet": "SRM CNN 26k", "strong": "strong CNN"}
+LABELS = {"rs": "RS", "spa": "SPA", "spam": "SPAM-686 + ridge FLD",
+          "xunet": "SRM CNN (26 k, shipped design)", "strong": "strong CNN (250 k)"}
+SHORT = {"rs": "RS", "spa": "SPA", "spam": "SPAM-686 + FLD", "xunet": "SRM CNN 26k",
+         "strong": "strong CNN"}
 METHOD_LABELS = {"lsbm": "LSB matching", "hill": "HILL", "suniward": "S-UNIWARD",
                  "bits": "embed-bits (ours)", "hide": "hide (ours, a whole image)"}
 
@@ -43,7 +44,7 @@ def plot(result: dict, path: Path) -> None:
     methods = list(result["results"])
     colours = dict(zip(detset.METHODS, ("tab:grey", "tab:orange", "tab:green", "tab:blue",
                                         "tab:purple"), strict=True))
-    columns = 2 if len(dets) == 4 else max(1, len(dets))
+    columns = 2 if len(dets) == 4 else 3 if len(dets) > 4 else max(1, len(dets))
     rows = -(-max(1, len(dets)) // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(5.2 * columns, 3.9 * rows + 0.9),
                              sharey=True, squeeze=False)

@@ -1,11 +1,15 @@
 """Scoring of the detection-vs-payload study (:mod:`stegnet_research.detstudy`).
 
 Per-image values, each cached under the study's work folder (resumable): the classic
-statistics (RS, SPA of :mod:`stegnet.analysis`) of every clean and stego image, and the
-logits of every trained CNN detector (built from its ``best.safetensors`` by
-:func:`stegnet.zoo.load_weights`). From them, per method and payload, the held-out scores
-(:func:`score`): threshold fitted on the train side, accuracy with its 95 % Wilson
-interval, AUC, best-threshold accuracy and, for the CNNs, the accuracy at logit 0.
+statistics (RS, SPA of :mod:`stegnet.analysis`) of every clean and stego image, their
+SPAM-686 features (:mod:`stegnet_research.spam`), and the logits of every trained CNN
+detector (built from its ``best.safetensors`` by :func:`stegnet.zoo.load_weights`). From
+them, per method and payload, the held-out scores (:func:`score`): threshold fitted on the
+train side, accuracy with its 95 % Wilson interval, AUC, best-threshold accuracy and, for
+the CNNs, the accuracy at logit 0. SPAM is a trained classic detector: per method and
+payload, a ridge-regularised Fisher linear discriminant
+(:func:`stegnet_research.jpegscore.fit_linear`) on the train covers and their stegos, its
+ridge and threshold chosen on out-of-fold scores of those covers (:func:`spam_score`).
 """
 
 from __future__ import annotations
@@ -19,9 +23,12 @@ import numpy as np
 
 from stegnet_research import detset
 
-DETECTORS = ("rs", "spa", "xunet", "strong")
+DETECTORS = ("rs", "spa", "spam", "xunet", "strong")
 CLASSIC = {"rs": "rs_analysis", "spa": "sample_pairs"}  # detector -> stegnet.analysis function
+TRAINED = ("spam",)  # classic features + a linear classifier fitted per method and payload
 CNNS = ("xunet", "strong")
+SPAM_VERSION = "spam686-T3-rgbpooled-1"
+"""Stored with the cached SPAM features: a cache of another version is recomputed."""
 
 
 # ------------------------------------------------------------------------------ caches
@@ -76,6 +83,53 @@ def classic_statistics(set_dir: Path, cache: Path, names: dict[str, dict[str, li
             progress(done, len(todo))
     _save_json(stats, cache)
     return stats
+
+
+def _evaluation_keys(names: dict[str, dict[str, list[str]]]) -> list[str]:
+    """``split/folder/name`` of every image scored: each cover, clean and as each kind."""
+    return list(dict.fromkeys(f"{split}/{folder}/{name}"
+                              for split, per_kind in names.items()
+                              for kind, kind_names in per_kind.items()
+                              for name in kind_names for folder in ("clean", kind)))
+
+
+def _save_features(features: dict[str, np.ndarray], path: Path) -> None:
+    from stegnet_research.spam import DIMENSION
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    keys = sorted(features)
+    rows = (np.stack([features[k] for k in keys]) if keys
+            else np.zeros((0, DIMENSION), np.float32))
+    temp = path.with_name(path.name + ".tmp.npz")  # np.savez keeps a name ending in .npz
+    np.savez(temp, keys=np.array(keys, dtype=str), features=rows,
+             version=np.array(SPAM_VERSION))
+    temp.replace(path)
+
+
+def spam_features(set_dir: Path, cache: Path, names: dict[str, dict[str, list[str]]],
+                  progress: Callable[[int, int], None] | None = None,
+                  save_every: int = 500) -> dict[str, np.ndarray]:
+    """``{"split/kind/name": (686,) float32}`` SPAM features of every image (kind
+    ``clean`` too), cached in ``cache`` (an ``.npz`` of ``keys`` and ``features`` rows,
+    saved every ``save_every`` images: resumable)."""
+    from stegnet_research.spam import spam686
+    from stegnet_research.train.detmixed import read_image
+
+    features: dict[str, np.ndarray] = {}
+    if cache.exists():
+        with np.load(cache) as stored:
+            if str(stored["version"]) == SPAM_VERSION:
+                features = dict(zip(stored["keys"].tolist(), stored["features"], strict=True))
+    todo = [k for k in _evaluation_keys(names) if k not in features]
+    for done, key in enumerate(todo, 1):
+        features[key] = spam686(read_image(Path(set_dir, f"{key}.png")))
+        if done % save_every == 0:
+            _save_features(features, cache)
+        if progress is not None:
+            progress(done, len(todo))
+    if todo or not cache.exists():
+        _save_features(features, cache)
+    return features
 
 
 def _file_digest(path: Path) -> str:
@@ -135,6 +189,36 @@ def score(train_clean: list[float], train_stego: list[float], held_clean: list[f
     return out
 
 
+def spam_score(train_clean: np.ndarray, train_stego: np.ndarray, held_clean: np.ndarray,
+               held_stego: np.ndarray) -> dict:
+    """Held-out scores (:func:`score`'s fields) of SPAM + ridge-FLD: the classifier
+    (:func:`stegnet_research.jpegscore.fit_linear`) is fitted on the train pairs (row i of
+    ``train_clean`` is the cover of row i of ``train_stego``); its ridge and the threshold
+    are chosen on the out-of-fold scores of the train covers (5 folds by cover), so
+    ``threshold`` is in classifier-score units. Adds ``accuracy_at_zero`` (the
+    classifier's own decision, midway between the labels -1 / +1), ``ridge_lambda``,
+    ``cv_auc`` (out-of-fold, train covers) and ``train_covers``."""
+    from stegnet_research.detection_stats import accuracy_at
+    from stegnet_research.jpegscore import decision, fit_linear
+
+    n = len(train_clean)
+    x = np.concatenate([train_clean, train_stego])
+    y = np.concatenate([-np.ones(n), np.ones(len(train_stego))])
+    model = fit_linear(x, y, np.concatenate([np.arange(n), np.arange(len(train_stego))]))
+    clean, stego = decision(model, held_clean), decision(model, held_stego)
+    out = score(model["oof"][:n].tolist(), model["oof"][n:].tolist(), clean.tolist(),
+                stego.tolist())
+    out.update({"accuracy_at_zero": accuracy_at(clean, stego, 0.0),
+                "ridge_lambda": model["lambda"], "cv_auc": round(model["cv_auc"], 4),
+                "train_covers": n})
+    return out
+
+
+MIN_SPAM_COVERS = 5
+"""SPAM's classifier is fitted only on at least this many train covers (one per
+cross-validation fold); with fewer the kind has no SPAM entry."""
+
+
 # ------------------------------------------------------------------------ per method
 
 MIN_FIT_COVERS = 16
@@ -155,10 +239,12 @@ def validation_covers(names: dict[str, dict[str, list[str]]], kinds: list[str]) 
 
 def method_results(method: str, kinds: list[str], set_dir: Path, work: Path,
                    names: dict[str, dict[str, list[str]]], manifest: dict, stats: dict,
-                   classic: list[str], runs: dict[str, str]) -> dict[str, dict]:
+                   classic: list[str], runs: dict[str, str],
+                   features: dict[str, np.ndarray] | None = None) -> dict[str, dict]:
     """``{kind: entry}`` of one method: payload, PSNR, changed samples and the held-out
-    scores of every detector (``classic`` statistics from ``stats``, the CNNs of ``runs``:
-    ``{arch: run folder}``, whose logits are cached in ``WORK/logits``)."""
+    scores of every detector (``classic`` statistics from ``stats``, SPAM from its
+    ``features`` (:func:`spam_features`; none: no SPAM), the CNNs of ``runs``: ``{arch:
+    run folder}``, whose logits are cached in ``WORK/logits``)."""
     validation = validation_covers(names, kinds)
     logits: dict[str, dict[str, float]] = {}
     for arch, run in runs.items():
@@ -188,6 +274,13 @@ def method_results(method: str, kinds: list[str], set_dir: Path, work: Path,
             entry["detectors"][det] = score(
                 values("train", "clean", train_names), values("train", kind, train_names),
                 values("heldout", "clean", held), values("heldout", kind, held))
+        if features and len(train_names) >= MIN_SPAM_COVERS:
+            def rows(split: str, folder: str, chosen: list[str]) -> np.ndarray:
+                return np.stack([features[f"{split}/{folder}/{n}"] for n in chosen])
+
+            entry["detectors"]["spam"] = spam_score(
+                rows("train", "clean", train_names), rows("train", kind, train_names),
+                rows("heldout", "clean", held), rows("heldout", kind, held))
         for arch, table in logits.items():
             fit = [n for n in train_names if n in validation]
             if len(fit) < MIN_FIT_COVERS:  # too few to fit a threshold: the network's own

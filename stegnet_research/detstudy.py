@@ -10,6 +10,11 @@ its payloads at once, the shipped 26 k-parameter SRM CNN ``xunet`` and the ~250 
   photos on both sides; the ``heldout`` covers are only ever used for the numbers below;
 * classic detectors (RS, SPA of :mod:`stegnet.analysis`): the threshold of each method and
   payload is fitted on the train covers (best accuracy there) and applied to held-out;
+* SPAM (:mod:`stegnet_research.spam`: 686 second-order pixel-difference co-occurrences)
+  with a ridge-regularised Fisher linear discriminant
+  (:func:`stegnet_research.jpegscore.fit_linear`), trained per method and payload on the
+  train covers and their stegos; its ridge and threshold are chosen on out-of-fold scores
+  of those covers (5 folds by cover) and applied to held-out;
 * CNNs: the threshold of each payload is fitted on the validation covers of the train
   split (every 10th training photo, never trained on); accuracy at the network's own
   decision (logit 0) is reported too, and is the accuracy where fewer than 16 validation
@@ -18,7 +23,7 @@ its payloads at once, the shipped 26 k-parameter SRM CNN ``xunet`` and the ~250 
   stego), AUC (threshold-free) and the best-threshold accuracy on held-out (optimistic).
 
 Everything is resumable (run the same command again): sets keep their files, detectors
-their checkpoints, the statistics and logits their caches under ``WORK``. Writes
+their checkpoints, the statistics, SPAM features and logits their caches under ``WORK``. Writes
 ``OUT.json`` (with the command and settings), ``OUT.png`` (held-out accuracy vs payload,
 one panel per detector, one line per method) and prints a markdown table
 (:func:`~stegnet_research.detreport.markdown_table`; ``--table OUT.json`` prints it again).
@@ -49,9 +54,11 @@ from stegnet_research.detscore import (
     CLASSIC,
     CNNS,
     DETECTORS,
+    TRAINED,
     classic_statistics,
     evaluation_names,
     method_results,
+    spam_features,
 )
 
 
@@ -187,6 +194,13 @@ def run_study(settings: StudySettings, command: str = "",
                                    classic, progress=lambda d, t: (
                                        log(f"  {d}/{t} images") if d % 500 == 0 else None))
     timings["classic_s"] = round(time.time() - started - sum(timings.values()), 1)
+    features = None
+    if any(d in TRAINED for d in settings.detectors):
+        log("SPAM features")
+        features = spam_features(set_dir, Path(settings.work, "spam.npz"), names,
+                                 progress=lambda d, t: (
+                                     log(f"  {d}/{t} images") if d % 500 == 0 else None))
+        timings["spam_s"] = round(time.time() - started - sum(timings.values()), 1)
     methods = []
     for method in settings.methods:
         method_kinds = [k for k in kinds if detset.parse_kind(k)[0] == method]
@@ -203,7 +217,7 @@ def run_study(settings: StudySettings, command: str = "",
         runs = {arch: run["run"] for arch, run in detectors_info.get(method, {}).items()}
         results[method] = method_results(
             method, [k for k in kinds if detset.parse_kind(k)[0] == method], set_dir,
-            Path(settings.work), names, manifest, stats, classic, runs)
+            Path(settings.work), names, manifest, stats, classic, runs, features)
     timings["evaluate_s"] = round(time.time() - started - sum(timings.values()), 1)
     result = {
         "study": "detection-vs-payload",
@@ -219,8 +233,12 @@ def run_study(settings: StudySettings, command: str = "",
         "protocol": (
             "Covers: 2 per photo (256 px centre square, off-centre 256 px crop at 512 px). "
             "Classic detectors: threshold per method and payload fitted on the train "
-            "covers. CNNs: one per method trained on all its payloads (train split minus "
-            "every 10th photo); threshold per payload fitted on those validation covers; "
+            "covers. SPAM: SPAM-686 features (the 3 colour planes pooled) and a ridge-"
+            "regularised Fisher linear discriminant trained per method and payload on the "
+            "train covers and their stegos, ridge and threshold chosen on 5-fold "
+            "out-of-fold scores by cover. CNNs: one per method trained on all its "
+            "payloads (train split minus every 10th photo); threshold per payload fitted "
+            "on those validation covers; "
             "accuracy_logit0 is the network's own decision. Accuracy on the held-out "
             "packages with 95% Wilson interval over 2 decisions per cover; auc and "
             "best_threshold_accuracy are measured on held-out (optimistic)."),

@@ -10,7 +10,7 @@ from numba import njit, prange
 
 
 @njit(cache=True, nogil=True)
-def _chain(x, rho, starts, hcol, message, h, first, stop, y):  # pragma: no cover
+def _chain(x, rho, starts, hhat, message, h, first, stop, y):  # pragma: no cover
     """Viterbi over message bits ``[first, stop)`` (one lane): writes its columns of ``y``
     and returns the cost (inf if no solution)."""
     states = 1 << h
@@ -23,8 +23,8 @@ def _chain(x, rho, starts, hcol, message, h, first, stop, y):  # pragma: no cove
     half = states >> 1
     for i in range(first, stop):
         for j in range(starts[i], starts[i + 1]):
-            c = hcol[j]
-            r = np.float32(rho[j])
+            c = hhat[j - starts[i]]
+            r = rho[j]
             add0 = r if x[j] else np.float32(0.0)
             add1 = np.float32(0.0) if x[j] else r
             row = j - lo
@@ -58,21 +58,21 @@ def _chain(x, rho, starts, hcol, message, h, first, stop, y):  # pragma: no cove
         for j in range(starts[i + 1] - 1, starts[i] - 1, -1):
             if (path[j - lo, state >> 5] >> np.uint32(state & 31)) & np.uint32(1):
                 y[j] = 1
-                state ^= hcol[j]
+                state ^= hhat[j - starts[i]]
     return cost[best]
 
 
 @njit(cache=True, parallel=True)
-def viterbi(x, rho, starts, hcol, message, h, bounds):  # pragma: no cover - compiled
+def viterbi(x, rho, starts, hhat, message, h, bounds):  # pragma: no cover - compiled
     """Cheapest ``y`` with syndrome ``message`` (see :func:`stegnet.payload.trellis.embed`):
-    x (n,) uint8, rho (n,) float64, starts (m + 1,) int64 block starts, hcol (n,) int64 the
-    hhat vector of every column, message (m,) uint8, h the height, bounds (L + 1,) int64
+    x (n,) uint8, rho (n,) float32, starts (m + 1,) int64 block starts, hhat (w,) int64 the
+    vector of a block's k-th column, message (m,) uint8, h the height, bounds (L + 1,) int64
     the lanes' first message bits -> (y (n,) uint8, total cost; inf if infeasible).
     Costs add up in float32 (the search's decisions; the caller sums the exact cost)."""
     y = np.zeros(x.size, dtype=np.uint8)
     lanes = bounds.size - 1
     totals = np.zeros(lanes)
     for lane in prange(lanes):
-        totals[lane] = _chain(x, rho, starts, hcol, message, h, bounds[lane],
+        totals[lane] = _chain(x, rho, starts, hhat, message, h, bounds[lane],
                               bounds[lane + 1], y)
     return y, totals.sum()

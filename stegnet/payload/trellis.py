@@ -20,7 +20,7 @@ messages. The exact frame (:mod:`stegnet.payload.exact`) uses this code instead:
   ``None`` when no stego meets the syndrome (e.g. a message bit whose columns are all wet).
 
 Shapes: ``x``, ``y``, ``rho`` are (n,) in column order; the message is (m,), ``1 <= m <= n``.
-Bits are uint8 0/1; costs float64 >= 0 (``inf`` allowed).
+Bits are uint8 0/1; costs float >= 0 (``inf`` allowed; the search adds them in float32).
 """
 
 from __future__ import annotations
@@ -106,14 +106,16 @@ def embed(x: np.ndarray, rho: np.ndarray, message: np.ndarray, h: int
     from stegnet.payload._viterbi import viterbi
 
     x = np.ascontiguousarray(x, dtype=np.uint8).reshape(-1)
-    rho = np.ascontiguousarray(rho, dtype=np.float64).reshape(-1)
+    rho = np.asarray(rho).reshape(-1)
     message = np.ascontiguousarray(message, dtype=np.uint8).reshape(-1)
     if rho.shape != x.shape or np.isnan(rho).any() or (rho < 0).any():
         raise ValueError("rho must be (n,) costs >= 0 (inf allowed), like x")
     if not 1 <= h <= 16:
         raise ValueError(f"bad constraint height {h}")
-    starts, hcol = _columns(x.size, message.size, h)
-    y, cost = viterbi(x, rho, starts, hcol, message, h, lanes(message.size))
+    starts = spread(x.size, message.size)
+    hhat = parity_columns(int(np.diff(starts).max()), h)
+    y, cost = viterbi(x, np.ascontiguousarray(rho, dtype=np.float32), starts, hhat, message,
+                      h, lanes(message.size))
     if not np.isfinite(cost):
         return None
-    return y, float(rho[y != x].sum())
+    return y, float(rho[y != x].sum(dtype=np.float64))

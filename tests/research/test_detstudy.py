@@ -293,7 +293,8 @@ def test_study_end_to_end(tmp_path: Path) -> None:
         assert stored["detectors"][method]["strong"]["steps_done"] == 3
         for entry in stored["results"][method].values():
             assert entry["heldout_covers"] == 4
-            assert set(entry["detectors"]) == {"rs", "spa", "xunet", "strong"}
+            assert set(entry["detectors"]) == {"rs", "spa", "spam", "xunet", "strong"}
+            assert entry["detectors"]["spam"]["train_covers"] == 6
             for scores in entry["detectors"].values():
                 assert 0 <= scores["accuracy"] <= 1 and 0 <= scores["auc"] <= 1
                 low, high = scores["accuracy_ci95"]
