@@ -115,8 +115,8 @@ def embed(cover: jpegio.JpegCover, payload: bytes, key: bytes | None,
         progress(0, steps)
     flat = cover.coefficients()
     ac = ac_index(flat.size)
-    values = flat[ac].astype(np.int64)
-    rho = costs_jpeg.cover_costs(cover, costs)[ac]
+    values = flat[ac]
+    rho = costs_jpeg.cover_costs(cover, costs)[ac].astype(np.float32)
     rho_plus = np.where(values >= jpegio.MAX_AC, np.inf, rho)  # an AC term stays in +-1023
     rho_minus = np.where(values <= -jpegio.MAX_AC, np.inf, rho)
     if progress is not None:

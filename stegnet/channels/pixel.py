@@ -65,8 +65,8 @@ def embed(cover: np.ndarray, payload: bytes, key: bytes | None) -> Report:
     """
     grey = is_exact_grey(cover)
     planes = np.ascontiguousarray(cover[..., :1]) if grey else cover
-    samples = planes.reshape(-1).astype(np.int64)
-    rho = hill_costs(cover)[..., :planes.shape[2]].reshape(-1)
+    samples = planes.reshape(-1).astype(np.int16)
+    rho = hill_costs(cover)[..., :planes.shape[2]].reshape(-1).astype(np.float32)
     rho_plus = np.where(samples >= 255, np.inf, rho)  # a sample stays within 0 .. 255
     rho_minus = np.where(samples <= 0, np.inf, rho)
     change, coding = exact.embed(samples, rho_plus, rho_minus, payload, key, MAGIC)

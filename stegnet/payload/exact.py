@@ -52,6 +52,7 @@ SALT_LEN = 16
 TAG_LEN = 16
 CRC_LEN = 4
 _NONCE = bytes(12)
+_CHUNK = 1 << 22
 _NOT_FOUND = "no payload found (if it was hidden with a key, the same key is needed)"
 
 
@@ -80,7 +81,7 @@ def capacity_bytes(n: int, keyed: bool) -> int:
 
 @lru_cache(maxsize=4)  # the embedder reads its own stego back
 def permutation(seed: bytes, n: int) -> np.ndarray:
-    """A permutation of ``range(n)`` (int64) from a 32-byte seed: a 6-round Feistel network
+    """A permutation of ``range(n)`` (int32, int64 past 2^31) from a 32-byte seed: a 6-round Feistel network
     over the smallest even-bit domain that holds ``n``, cycle-walked into ``[0, n)``. Pure
     integer arithmetic, so it never changes with a NumPy version; O(n)."""
     if n <= 1:
@@ -99,12 +100,14 @@ def permutation(seed: bytes, n: int) -> np.ndarray:
             left, right = right, left ^ (z & mask)
         return (left << np.uint64(half)) | right
 
-    out = rounds(np.arange(n, dtype=np.uint64))
-    outside = np.flatnonzero(out >= n)
-    while outside.size:
-        out[outside] = rounds(out[outside])
-        outside = outside[out[outside] >= n]
-    out = out.astype(np.int64)
+    out = np.empty(n, dtype=np.int64 if n > 2**31 else np.int32)
+    for first in range(0, n, _CHUNK):  # in chunks: the rounds' temporaries stay small
+        part = rounds(np.arange(first, min(n, first + _CHUNK), dtype=np.uint64))
+        outside = np.flatnonzero(part >= n)
+        while outside.size:
+            part[outside] = rounds(part[outside])
+            outside = outside[part[outside] >= n]
+        out[first : first + part.size] = part
     out.flags.writeable = False
     return out
 
@@ -135,17 +138,17 @@ def _check_fits(n: int, length: int, keyed: bool) -> None:
 
 def embed(values: np.ndarray, rho_plus: np.ndarray, rho_minus: np.ndarray, payload: bytes,
           key: bytes | None, magic: bytes) -> tuple[np.ndarray, dict]:
-    """The +-1 changes (n,) int64 that make ``values`` (n,) carry ``payload`` in a frame
-    with ``magic``, cheapest under the costs of +1 / -1 (n,) float64 >= 0 (``inf``: not
+    """The +-1 changes (n,) int8 that make ``values`` (n,) int carry ``payload`` in a frame
+    with ``magic``, cheapest under the costs of +1 / -1 (n,) float >= 0 (``inf``: not
     allowed), and a few facts about the coding (``layer2_bits``, ``frame_bits``).
     Raises PayloadTooLarge (stating the capacity), UsageError for bad arguments."""
     key = check_key(key)
-    values = np.asarray(values).astype(np.int64).reshape(-1)
+    values = np.asarray(values).reshape(-1)
     n = values.size
     payload = bytes(payload)
     _check_fits(n, len(payload), key is not None)
-    rho_plus = np.asarray(rho_plus, dtype=np.float64).reshape(-1)
-    rho_minus = np.asarray(rho_minus, dtype=np.float64).reshape(-1)
+    rho_plus = np.asarray(rho_plus, dtype=np.float32).reshape(-1)
+    rho_minus = np.asarray(rho_minus, dtype=np.float32).reshape(-1)
     if rho_plus.shape != values.shape or rho_minus.shape != values.shape:
         raise UsageError("costs must be (n,) like the values")
     seed = derive_seed(key)
@@ -155,7 +158,7 @@ def embed(values: np.ndarray, rho_plus: np.ndarray, rho_minus: np.ndarray, paylo
     body_bits = 8 * (len(payload) + _overhead(key is not None))
     m2, layer2_costs = ternary.split(values[body_at], rho_plus[body_at], rho_minus[body_at],
                                      body_bits)
-    change = np.zeros(n, dtype=np.int64)
+    change = np.zeros(n, dtype=np.int8)
     h = trellis.height(body_at.size)
     for attempt in (m2, 0):  # two layers; if a layer's code has no solution, parity only
         header = _HEADER.pack(magic, 1 if key is not None else 0, len(payload), attempt)
@@ -187,7 +190,7 @@ def extract(values: np.ndarray, key: bytes | None, magic: bytes) -> bytes:
     (no key) or WrongKeyOrCorrupted (a key, or a damaged / encrypted frame) otherwise."""
     key = check_key(key)
     keyed = key is not None
-    values = np.asarray(values).astype(np.int64).reshape(-1)
+    values = np.asarray(values).reshape(-1)
     n = values.size
     width = header_width(n)
     missing = WrongKeyOrCorrupted("wrong key or corrupted payload") if keyed else \

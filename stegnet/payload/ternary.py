@@ -30,17 +30,18 @@ from stegnet.payload import trellis
 __all__ = ["layer_bits", "split", "embed", "read"]
 
 _SAMPLE = 50_000  # positions the payload-limited search over lambda looks at
+_CHUNK = 1 << 22
 
 
 def layer_bits(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(parity ``v & 1``, second bit ``(v >> 1) & 1``) of int values (n,), uint8."""
-    values = np.asarray(values).astype(np.int64)
+    values = np.asarray(values)
     return (values & 1).astype(np.uint8), ((values >> 1) & 1).astype(np.uint8)
 
 
 def _second_bit_step(values: np.ndarray) -> np.ndarray:
-    """The change (+1 or -1, int64 (n,)) that flips each value's second bit."""
-    return np.where(np.asarray(values).astype(np.int64) & 1, 1, -1)
+    """The change (+1 or -1, int8 (n,)) that flips each value's second bit."""
+    return np.where(np.asarray(values) & 1, np.int8(1), np.int8(-1))
 
 
 def _gibbs_logs(rho_plus: np.ndarray, rho_minus: np.ndarray, lam: float
@@ -103,35 +104,38 @@ def split(values: np.ndarray, rho_plus: np.ndarray, rho_minus: np.ndarray, bits:
     n = values.size
     if bits < 2 or n == 0:
         return 0, np.zeros(n, np.float32)
-    values = np.asarray(values).astype(np.int64)
-    up = _second_bit_step(values) > 0
+    values = np.asarray(values)
     at = _sample(n)
     share = values[at].size / n
-    lam = _lambda(rho_plus[at], rho_minus[at], bits * share)
-    log_plus, log_minus, _ = _gibbs_logs(rho_plus[at], rho_minus[at], lam)
-    log_p2 = np.where(up[at], log_plus, log_minus)
+    lam = _lambda(rho_plus[at].astype(np.float64), rho_minus[at].astype(np.float64),
+                  bits * share)
+    log_plus, log_minus, _ = _gibbs_logs(rho_plus[at].astype(np.float64),
+                                         rho_minus[at].astype(np.float64), lam)
+    log_p2 = np.where(values[at] & 1, log_plus, log_minus)
     m2 = _entropy_bits((log_p2, np.log1p(-np.minimum(np.exp(log_p2), 0.5)))) / share
     m2 = int(min(max(1, round(m2)), bits - 1, n))
-    a = (-lam * rho_plus).astype(np.float32)
-    b = (-lam * rho_minus).astype(np.float32)
-    log_z = np.logaddexp(np.float32(0), np.logaddexp(a, b))
-    log_p2 = np.where(up, a, b) - log_z
-    with np.errstate(divide="ignore"):
-        costs = np.log1p(-np.minimum(np.exp(log_p2), np.float32(0.5))) - log_p2
+    costs = np.empty(n, dtype=np.float32)
+    for first in range(0, n, _CHUNK):  # in chunks: the temporaries stay small
+        part = slice(first, first + _CHUNK)
+        a = (-lam * rho_plus[part]).astype(np.float32)
+        b = (-lam * rho_minus[part]).astype(np.float32)
+        log_z = np.logaddexp(np.float32(0), np.logaddexp(a, b))
+        log_p2 = np.where(values[part] & 1, a, b) - log_z
+        with np.errstate(divide="ignore"):
+            costs[part] = np.log1p(-np.minimum(np.exp(log_p2), np.float32(0.5))) - log_p2
     return m2, costs
 
 
 def embed(values: np.ndarray, rho_plus: np.ndarray, rho_minus: np.ndarray,
           message: np.ndarray, m2: int, layer2_costs: np.ndarray, h2: int, h1: int
           ) -> np.ndarray | None:
-    """The +-1 changes (n,) int64 in {-1, 0, 1} that make layer 2 carry ``message[:m2]``
+    """The +-1 changes (n,) int8 in {-1, 0, 1} that make layer 2 carry ``message[:m2]``
     and layer 1 ``message[m2:]`` (see :func:`split` for ``m2`` and ``layer2_costs``;
     ``h2``, ``h1`` the codes' heights); None if a layer's code found no solution."""
-    values = np.asarray(values).astype(np.int64)
     message = np.asarray(message, dtype=np.uint8)
     parity, second = layer_bits(values)
     flips_second = _second_bit_step(values)
-    change = np.zeros(values.size, dtype=np.int64)
+    change = np.zeros(values.size, dtype=np.int8)
     if m2:
         solved = trellis.embed(second, layer2_costs, message[:m2], h2)
         if solved is None:
@@ -143,8 +147,8 @@ def embed(values: np.ndarray, rho_plus: np.ndarray, rho_minus: np.ndarray,
     m1 = message.size - m2
     if m1:
         keep_second = -flips_second
-        rho1 = np.where(keep_second > 0, rho_plus, rho_minus)
-        rho1 = np.where(forced, np.inf, rho1)
+        rho1 = np.where(keep_second > 0, rho_plus, rho_minus).astype(np.float32)
+        rho1[forced] = np.inf
         solved = trellis.embed(parity ^ forced.astype(np.uint8), rho1, message[m2:], h1)
         if solved is None:
             return None
