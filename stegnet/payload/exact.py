@@ -81,9 +81,10 @@ def capacity_bytes(n: int, keyed: bool) -> int:
 
 @lru_cache(maxsize=4)  # the embedder reads its own stego back
 def permutation(seed: bytes, n: int) -> np.ndarray:
-    """A permutation of ``range(n)`` (int32, int64 past 2^31) from a 32-byte seed: a 6-round Feistel network
-    over the smallest even-bit domain that holds ``n``, cycle-walked into ``[0, n)``. Pure
-    integer arithmetic, so it never changes with a NumPy version; O(n)."""
+    """A permutation of ``range(n)`` (int32, int64 past 2^31) from a 32-byte seed: a
+    6-round Feistel network over the smallest even-bit domain that holds ``n``,
+    cycle-walked into ``[0, n)``. Pure integer arithmetic, so it never changes with a
+    NumPy version; O(n), computed in chunks."""
     if n <= 1:
         return np.zeros(max(n, 0), dtype=np.int64)
     half = max(1, ((n - 1).bit_length() + 1) // 2)
