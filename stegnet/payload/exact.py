@@ -36,7 +36,13 @@ import numpy as np
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
-from stegnet.errors import PayloadNotFound, PayloadTooLarge, UsageError, WrongKeyOrCorrupted
+from stegnet.errors import (
+    PayloadNotFound,
+    PayloadTooLarge,
+    StegnetError,
+    UsageError,
+    WrongKeyOrCorrupted,
+)
 from stegnet.payload import ternary, trellis
 from stegnet.payload.checks import check_key
 from stegnet.payload.scramble import SCRYPT, derive_seed
@@ -171,7 +177,7 @@ def embed(values: np.ndarray, rho_plus: np.ndarray, rho_minus: np.ndarray, paylo
             m2 = attempt
             break
     else:  # pragma: no cover - parity alone always has a solution (costs are finite)
-        raise WrongKeyOrCorrupted("no syndrome-trellis solution; please report this")
+        raise StegnetError("no syndrome-trellis solution; please report this")
     change[body_at] = body_change
     cheaper_up = rho_plus[head] <= rho_minus[head]
     rho_head = np.where(cheaper_up, rho_plus[head], rho_minus[head])
