@@ -28,7 +28,12 @@ stegnet eval analyze --covers "$data" --set runs/stegdata-512 --size 512 --limit
 # Detection vs payload: LSB matching, HILL, S-UNIWARD, embed-bits; RS, SPA and two
 # CNNs per method; package split; resumable (run again to continue). See its --help.
 python -m stegnet_research.detstudy --data "$data" --work runs/detstudy \
-  --out results/detection-vs-payload
+  --out results/detection-vs-payload/v8 --methods lsbm,hill,suniward,bits \
+  --train-photos 100 --heldout-photos 60 --method-photos bits=0:0 --steps-strong 1400 \
+  --minutes-strong 16 --steps-xunet 1000 --minutes-xunet 6 --threads 1 --workers 2
+# JPEG channel detection study (resumable per cover) and where its extra changes come from
+python -m stegnet_research.jpegstudy --data "$data" --out results/jpeg-detection --limit 80
+python -m stegnet_research.jpegcoding --covers 30
 # Robust channel: fit the quantiser steps (resumable), then the study against the
 # watermarking peers (pip install ".[peers]"; resumable), its table and figure, and the card.
 python -m stegnet_research.train.robust fit --data "$data" --out runs/robust-qim --photos 40 \
@@ -40,6 +45,10 @@ python -m stegnet_research.robustbits report --results results/robust/heldout-1m
 python -m stegnet_research.train.robust publish --run runs/robust-qim \
   --results results/robust/heldout-1mp.json --name robust-y512
 stegnet bench --sizes 256,512,1024,2048 --large --startup --json > results/bench-cpu.json
+stegnet bench --sizes 256,512 --methods bits --large --no-reference --json \
+  > results/bench-cpu-bits.json
+stegnet bench --sizes 1448,3464 --methods jpeg --no-reference --threads 2 --json \
+  > results/bench-cpu-jpeg.json
 python -m stegnet_research.plots --data "$data" --results results --out results
 python -m stegnet_research.cards readme --results results  # the tables of docs/results.md
 python -m stegnet_research.cards readme --results results --readme README.md  # its channel table
