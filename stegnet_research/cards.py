@@ -267,7 +267,8 @@ def rate_distortion_table(path: Path) -> str:
 
 def _modes(point: dict) -> str:
     """How many images of a rate-distortion point used each embedding mode."""
-    counts = {"adaptive": point.get("adaptive", 0), "sparse": point.get("sparse", 0)}
+    counts = {"pixel": point.get("pixel", 0) + point.get("adaptive", 0),  # its older name
+              "sparse": point.get("sparse", 0)}
     counts["full"] = point["images"] - point.get("refused", 0) - sum(counts.values())
     return ", ".join(f"{name} {n}" for name, n in counts.items() if n) or "-"
 

@@ -169,7 +169,7 @@ def _pyplot():
 def rate_distortion(source: Path, out: Path, flow: Path | None = None) -> None:
     """Three panels vs net payload (log axis): PSNR (mean, worst, LSB replacement with the
     same bits), the share of pixels changed, and the mean CIEDE2000; ``flow``: the same
-    study of the colour flow's mode (``--mode flow``), drawn alongside for comparison."""
+    study of the colour flow's mode (``--channel flow``), drawn alongside for comparison."""
     plt = _pyplot()
 
     def usable(path: Path) -> list[dict]:
@@ -182,9 +182,9 @@ def rate_distortion(source: Path, out: Path, flow: Path | None = None) -> None:
     other_bpp = [p["net_bpp"]["mean"] for p in other]
     fig, (ax_psnr, ax_changed, ax_de) = plt.subplots(1, 3, figsize=(15, 4.2))
     ax_psnr.plot(bpp, [p["psnr"]["mean"] for p in points], "o-", color="tab:blue",
-                 label="embed-bits (adaptive), mean")
+                 label="pixel channel (default), mean")
     ax_psnr.plot(bpp, [p["psnr"]["min"] for p in points], "o--", color="tab:blue", alpha=0.5,
-                 label="embed-bits (adaptive), worst image")
+                 label="pixel channel (default), worst image")
     lsb = [p for p in points if p.get("lsb_psnr", {}).get("mean") is not None]
     ax_psnr.plot([p["net_bpp"]["mean"] for p in lsb], [p["lsb_psnr"]["mean"] for p in lsb],
                  "s-", color="tab:grey", label="LSB replacement, same bits (reference)")
@@ -193,30 +193,30 @@ def rate_distortion(source: Path, out: Path, flow: Path | None = None) -> None:
                 title="Quality vs payload (held-out, after 8-bit PNG)")
     if other:
         ax_psnr.plot(other_bpp, [p["psnr"]["mean"] for p in other], "^:", color="tab:green",
-                     label="colour flow (--mode flow), mean")
+                     label="colour flow (-c flow), mean")
     ax_psnr.legend(fontsize=8)
     ax_changed.plot(bpp, [100 * p["changed_pixels"]["mean"] for p in points], "o-",
-                    color="tab:orange", label="embed-bits (adaptive), mean")
+                    color="tab:orange", label="pixel channel (default), mean")
     ax_changed.plot(bpp, [100 * p["changed_pixels"]["max"] for p in points], "o--",
-                    color="tab:orange", alpha=0.5, label="embed-bits (adaptive), worst image")
+                    color="tab:orange", alpha=0.5, label="pixel channel (default), worst image")
     ax_changed.set(xscale="log", xlabel="net payload (bit/pixel, log scale)",
                    ylabel="pixels changed (%)", title="Share of pixels changed vs payload")
     if other:
         ax_changed.plot(other_bpp, [100 * p["changed_pixels"]["mean"] for p in other], "^:",
-                        color="tab:green", label="colour flow (--mode flow), mean")
+                        color="tab:green", label="colour flow (-c flow), mean")
     ax_changed.set_ylim(0, 100)
     ax_changed.legend(fontsize=8)
     ax_de.plot(bpp, [p["delta_e00_mean"]["mean"] for p in points], "o-", color="tab:red",
-               label="embed-bits (adaptive), mean over images")
+               label="pixel channel (default), mean over images")
     if other:
         ax_de.plot(other_bpp, [p["delta_e00_mean"]["mean"] for p in other], "^:",
-                   color="tab:green", label="colour flow (--mode flow), mean")
+                   color="tab:green", label="colour flow (-c flow), mean")
     ax_de.set_ylim(bottom=0)
     ax_de.set(xscale="log", xlabel="net payload (bit/pixel, log scale)",
               ylabel="mean CIEDE2000 (cover vs stego)",
               title="Colour difference vs payload (lower is better)")
     ax_de.legend(fontsize=8)
-    fig.text(0.5, 0.01, "last point of each curve: each cover's capacity (adaptive: 3 bits "
+    fig.text(0.5, 0.01, "last point of each curve: each cover's capacity (pixel channel: 3 bits "
              "per pixel less framing; colour flow: measured, full re-synthesis)",
              ha="center", fontsize=8, color="dimgrey")
     fig.tight_layout(rect=(0, 0.04, 1, 1))
