@@ -68,10 +68,11 @@ from stegnet_research import dctr
 METHODS = ("stegnet-jpeg", "juniward", "uerd", "nsf5", "pixel-png")
 RATES = (0.05, 0.1, 0.2, 0.4)
 VERSION = 1  # of the cached per-cover records
-METHOD_VERSIONS = {"stegnet-jpeg": 2}
+METHOD_VERSIONS = {"stegnet-jpeg": 3}
 """Versions of the methods whose code changed since a cover was cached (absent: 1): a
 cached cover with an older version gets that method's entries recomputed, the rest kept.
-stegnet-jpeg 2: frame format 5 (ternary coding, compact frame)."""
+stegnet-jpeg 2: the exact frame (ternary coding, compact frame); 3: its final position
+permutation."""
 
 
 @dataclass

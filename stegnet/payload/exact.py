@@ -87,29 +87,47 @@ def capacity_bytes(n: int, keyed: bool) -> int:
 
 @lru_cache(maxsize=4)  # the embedder reads its own stego back
 def permutation(seed: bytes, n: int) -> np.ndarray:
-    """A permutation of ``range(n)`` (int32, int64 past 2^31) from a 32-byte seed: a
-    6-round Feistel network over the smallest even-bit domain that holds ``n``,
-    cycle-walked into ``[0, n)``. Pure integer arithmetic, so it never changes with a
-    NumPy version; O(n), computed in chunks."""
+    """A permutation of ``range(n)`` (int32, int64 past 2^31) from a 32-byte seed: a 4-round
+    (unbalanced) Feistel network over the smallest power-of-two domain that holds ``n``,
+    cycle-walked into ``[0, n)`` (a value outside is enciphered again: fewer than 2 rounds
+    of walking on average). The round function is MurmurHash3's 32-bit finaliser of the
+    half and a round key. Pure integer arithmetic, so it never changes with a NumPy
+    version; O(n), computed in chunks."""
     if n <= 1:
         return np.zeros(max(n, 0), dtype=np.int64)
-    half = max(1, ((n - 1).bit_length() + 1) // 2)
-    mask = np.uint64((1 << half) - 1)
-    keys = np.frombuffer(hashlib.shake_256(b"stegnet-perm-v5" + seed).digest(48), "<u8")
+    bits = max(2, (n - 1).bit_length())
+    if bits > 62:
+        raise ValueError("too many positions")
+    wide = bits > 32
+    kind = np.uint64 if wide else np.uint32
+    low_bits = bits // 2
+    high_bits = bits - low_bits
+    keys = np.frombuffer(hashlib.shake_256(b"stegnet-perm-v7" + seed).digest(32), "<u4")
+
+    def mix(v: np.ndarray, key: np.uint32) -> np.ndarray:  # murmur3 fmix32 of v ^ key
+        z = (v.astype(np.uint32) ^ key)
+        z ^= z >> np.uint32(16)
+        z *= np.uint32(0x85EBCA6B)
+        z ^= z >> np.uint32(13)
+        z *= np.uint32(0xC2B2AE35)
+        z ^= z >> np.uint32(16)
+        return z.astype(kind)
+
+    low_mask = kind((1 << low_bits) - 1)
+    high_mask = kind((1 << high_bits) - 1)
 
     def rounds(v: np.ndarray) -> np.ndarray:
-        left, right = v >> np.uint64(half), v & mask
-        for key in keys:
-            z = right ^ key
-            z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-            z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-            z ^= z >> np.uint64(31)
-            left, right = right, left ^ (z & mask)
-        return (left << np.uint64(half)) | right
+        high, low = v >> kind(low_bits), v & low_mask
+        for r in range(4):  # alternate: the low half keys the high half, then back
+            if r % 2 == 0:
+                high = high ^ (mix(low, keys[r]) & high_mask)
+            else:
+                low = low ^ (mix(high, keys[r]) & low_mask)
+        return (high << kind(low_bits)) | low
 
     out = np.empty(n, dtype=np.int64 if n > 2**31 else np.int32)
     for first in range(0, n, _CHUNK):  # in chunks: the rounds' temporaries stay small
-        part = rounds(np.arange(first, min(n, first + _CHUNK), dtype=np.uint64))
+        part = rounds(np.arange(first, min(n, first + _CHUNK), dtype=kind))
         outside = np.flatnonzero(part >= n)
         while outside.size:
             part[outside] = rounds(part[outside])
