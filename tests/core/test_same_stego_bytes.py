@@ -26,8 +26,8 @@ from stegnet import api
 from stegnet.synthetic import synthetic_photo
 
 BEFORE_THE_INTERFACE = {
-    "pixel": "fd07d7ef0d9845847a1c61b02c950f725ad0bb31363003341d7e116720710e39",
-    "pixel-keyed": "e1401e2397e21e26b84d5317a2eda04d2721b77180a67991f25f032b76db6f38",
+    "pixel": "cfe4d05b325bcd9239e6008173fbee231132e72c670268578bbd06b672699cf4",
+    "pixel-keyed": "8e79ecc532ab164e8bdfc97b6eccc0d980447303f8f54ae3134a2cf4d5b753a2",
     "flow-sparse": "a3144e80246d1d7aed2492989a182843f78bf31cc2826f37d7dd67c668e90715",
     "flow-full": "e409825d2c8710edb40620482b5dfa853810c6d81a27ee5caf19c658e43a541e",
     "robust-keyed": "3ed189eda5b9e8110d759478b17fc2012906b8dc2bead6e4adf6a3052f90ceec",
