@@ -47,7 +47,7 @@ from stegnet.errors import PayloadError, PayloadTooLarge, StegnetError, UsageErr
 from stegnet.payload import container, exact
 
 MAGIC = b"SGN7"
-"""Frame magic of the channel's frames (:mod:`stegnet.payload.exact`, format version 5).
+"""Frame magic of the channel's frames (:mod:`stegnet.payload.exact`, the exact frame).
 Frames of the first version (``SGN6``: :data:`stegnet.payload.container.JPEG`, binary
 parity coding, Reed-Solomon parity) are still read."""
 

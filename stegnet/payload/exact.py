@@ -1,8 +1,10 @@
-"""Format version 5: the compact, ternary-coded frame of the exact channels.
+"""The exact frame: the compact, ternary-coded frame of the exact channels (magic ``SGN8``
+for the pixel channel, ``SGN7`` for the jpeg channel).
 
-An exact channel (a JPEG's coefficients passed on unchanged) reads back every value it
-wrote, so the frame needs no Reed-Solomon parity and no header protection; the CRC32 or
-the AEAD tag still rejects anything that is not a stegnet frame for this key. Against the
+An exact channel (an 8-bit PNG's samples, a JPEG's coefficients passed on unchanged) reads
+back every value it wrote, so the frame needs no Reed-Solomon parity and no header
+protection; the CRC32 or the AEAD tag still rejects anything that is not a stegnet frame
+for this key. Against the
 syndrome-coded frames of :mod:`stegnet.payload.container` (format version 4) this one is
 shorter (13 header bytes instead of a 50-byte Reed-Solomon block; no parity; no nonce),
 codes the body with +-1 as two layers (:mod:`stegnet.payload.ternary`), and its codes read
