@@ -273,7 +273,7 @@ def _modes(point: dict) -> str:
     return ", ".join(f"{name} {n}" for name, n in counts.items() if n) or "-"
 
 
-DETECTION = Path("detection-vs-payload") / "v7.json"
+DETECTION = Path("detection-vs-payload") / "v8.json"
 """The detection-vs-payload study the results page quotes (relative to the results folder)."""
 DET_START, DET_END = "<!-- detection:start -->", "<!-- detection:end -->"
 

@@ -26,7 +26,7 @@ SHOWN = _shown()
 
 PIXEL_RD = Path("rate-distortion") / "heldout-package-256.json"
 PIXEL_512 = Path("adaptive") / "heldout-package-512.json"
-DETECTION = Path("detection-vs-payload") / "v7.json"  # pixel channel ("bits") vs HILL
+DETECTION = Path("detection-vs-payload") / "v8.json"  # pixel channel ("bits") vs HILL
 FLOW_DETECTION = Path("detection-vs-payload") / "v4.json"  # the flow ("bits" then)
 FLOW_BITS = Path("cinn-s6") / "heldout-512.json"
 ROBUST = Path("robust") / "heldout-1mp.json"
