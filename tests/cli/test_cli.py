@@ -375,7 +375,7 @@ def test_eval_commands_write_json(tmp_path: Path) -> None:
     assert small["ok"] == full["ok"] == 1
     assert small["pixel"] == full["pixel"] == 1 and small["sparse"] == 0
     assert small["psnr"]["mean"] > full["psnr"]["mean"] + 3  # distortion grows with payload
-    assert small["changed_pixels"]["mean"] < 0.5 < full["changed_pixels"]["mean"]
+    assert small["changed_pixels"]["mean"] < 0.05 < 0.3 < full["changed_pixels"]["mean"]
     assert curve[1]["lsb_psnr"]["mean"] > curve[-1]["lsb_psnr"]["mean"]  # more bits, more noise
     assert full["net_bpp"]["mean"] > 0.3 and curve[0]["net_bpp"]["mean"] == 0
 
