@@ -160,7 +160,7 @@ def _jpeg_peer(data: bytes, ours: dict) -> dict:
     """The peer, same cover and payload in the same run: conseal's J-UNIWARD costs and its
     ternary simulator (optimal coding, no file written), from the bytes, at 0.1 bpnzAC."""
     try:
-        from stegnet_research.jpegstudy import simulate
+        from stegnet_research.jpegsim import simulate
     except ImportError:  # conseal is a research extra
         return {}
     from stegnet.channels import jpeg

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from stegnet_research import jpegstudy
+from stegnet_research.jpegsim import conseal_rhos
 
 STEPS = ("ternary_payload", "ternary_frame", "channel")
 REFERENCES = ("binary_frame",)
@@ -60,7 +61,7 @@ def cover_rows(photo: Path, record: dict, settings: jpegstudy.Settings) -> list[
     rows = []
     for quality in settings.qualities:
         cover = jpegio.compress(crop, quality)
-        rho = jpegstudy._conseal_rhos(cover, "juniward")[0].copy()
+        rho = conseal_rhos(cover, "juniward")[0].copy()
         rho[np.arange(rho.size) % 64 == 0] = WET  # DC terms: never changed by the channel
         nzac = record[f"q{quality}/cover"]["nzac"]
         for rate in settings.rates:
