@@ -67,19 +67,19 @@ def lanes(m: int) -> np.ndarray:
     return (np.arange(count + 1, dtype=np.int64) * m) // count
 
 
-def _columns(n: int, m: int, h: int) -> tuple[np.ndarray, np.ndarray]:
-    """(block starts (m + 1,), hhat vector of every column (n,) int64)."""
+def _code(n: int, m: int, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """(block starts (m + 1,), the widest block's hhat vectors (w,) int64): a block's
+    column ``k`` is ``hhat[k]``."""
     starts = spread(n, m)
-    widths = np.diff(starts)
-    hhat = parity_columns(int(widths.max()), h)
-    k = np.arange(n, dtype=np.int64) - np.repeat(starts[:-1], widths)
-    return starts, hhat[k]
+    return starts, parity_columns(int(np.diff(starts).max()), h)
 
 
 def syndrome(y: np.ndarray, m: int, h: int) -> np.ndarray:
     """The message (m,) uint8 carried by stego bits ``y`` (n,): ``H y`` over GF(2)."""
     y = np.asarray(y, dtype=np.uint8).reshape(-1)
-    starts, hcol = _columns(y.size, m, h)
+    starts, hhat = _code(y.size, m, h)
+    widths = np.diff(starts)
+    hcol = hhat[np.arange(y.size, dtype=np.int64) - np.repeat(starts[:-1], widths)]
     words = np.bitwise_xor.reduceat(np.where(y == 1, hcol, 0), starts[:-1])
     lane = np.repeat(np.arange(len(bounds := lanes(m)) - 1), np.diff(bounds))
     message = np.zeros(m, dtype=np.uint8)
@@ -112,8 +112,7 @@ def embed(x: np.ndarray, rho: np.ndarray, message: np.ndarray, h: int
         raise ValueError("rho must be (n,) costs >= 0 (inf allowed), like x")
     if not 1 <= h <= 16:
         raise ValueError(f"bad constraint height {h}")
-    starts = spread(x.size, message.size)
-    hhat = parity_columns(int(np.diff(starts).max()), h)
+    starts, hhat = _code(x.size, message.size, h)
     y, cost = viterbi(x, np.ascontiguousarray(rho, dtype=np.float32), starts, hhat, message,
                       h, lanes(message.size))
     if not np.isfinite(cost):
