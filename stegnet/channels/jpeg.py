@@ -44,7 +44,7 @@ import numpy as np
 from stegnet import costs_jpeg, jpegio
 from stegnet.channels.base import Progress, Report
 from stegnet.errors import PayloadError, PayloadTooLarge, StegnetError, UsageError, more_telling
-from stegnet.payload import container, exact
+from stegnet.payload import container, exact, ternary
 
 MAGIC = b"SGN7"
 """Frame magic of the channel's frames (:mod:`stegnet.payload.exact`, the exact frame).
@@ -117,8 +117,7 @@ def embed(cover: jpegio.JpegCover, payload: bytes, key: bytes | None,
     ac = ac_index(flat.size)
     values = flat[ac]
     rho = costs_jpeg.cover_costs(cover, costs)[ac].astype(np.float32)
-    rho_plus = np.where(values >= jpegio.MAX_AC, np.inf, rho)  # an AC term stays in +-1023
-    rho_minus = np.where(values <= -jpegio.MAX_AC, np.inf, rho)
+    rho_plus, rho_minus = ternary.directed_costs(rho, values, -jpegio.MAX_AC, jpegio.MAX_AC)
     if progress is not None:
         progress(1, steps)
     change, coding = exact.embed(values, rho_plus, rho_minus, payload, key, MAGIC)

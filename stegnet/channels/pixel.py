@@ -32,7 +32,7 @@ import numpy as np
 from stegnet.channels.base import Progress, Report
 from stegnet.costs import hill_costs
 from stegnet.errors import PayloadError, StegnetError, more_telling
-from stegnet.payload import container, exact
+from stegnet.payload import container, exact, ternary
 
 MAGIC = b"SGN8"
 """Frame magic of the channel's frames (:mod:`stegnet.payload.exact`: compact header,
@@ -67,8 +67,7 @@ def embed(cover: np.ndarray, payload: bytes, key: bytes | None) -> Report:
     planes = np.ascontiguousarray(cover[..., :1]) if grey else cover
     samples = planes.reshape(-1).astype(np.int16)
     rho = hill_costs(cover)[..., :planes.shape[2]].reshape(-1).astype(np.float32)
-    rho_plus = np.where(samples >= 255, np.inf, rho)  # a sample stays within 0 .. 255
-    rho_minus = np.where(samples <= 0, np.inf, rho)
+    rho_plus, rho_minus = ternary.directed_costs(rho, samples, 0, 255)
     change, coding = exact.embed(samples, rho_plus, rho_minus, payload, key, MAGIC)
     changed = (samples + change).astype(np.uint8).reshape(planes.shape)
     stego = np.repeat(changed, 3, axis=2) if grey else changed

@@ -183,16 +183,15 @@ def embed(values: np.ndarray, rho_plus: np.ndarray, rho_minus: np.ndarray, paylo
     width = header_width(n)
     head, body_at = order[: width * HEADER_BITS], order[width * HEADER_BITS :]
     body_bits = 8 * (len(payload) + _overhead(key is not None))
-    m2, layer2_costs = ternary.split(values[body_at], rho_plus[body_at], rho_minus[body_at],
-                                     body_bits)
+    body = values[body_at], rho_plus[body_at], rho_minus[body_at]  # gathered once
+    m2, layer2_costs = ternary.split(*body, body_bits)
     change = np.zeros(n, dtype=np.int8)
     h = trellis.height(body_at.size)
     for attempt in (m2, 0):  # two layers; if a layer's code has no solution, parity only
         header = _HEADER.pack(magic, 1 if key is not None else 0, len(payload), attempt)
         stream = np.unpackbits(np.frombuffer(header + _body(header, payload, key), np.uint8))
         stream ^= _keystream(seed, stream.size)
-        body_change = ternary.embed(values[body_at], rho_plus[body_at], rho_minus[body_at],
-                                    stream[HEADER_BITS:], attempt, layer2_costs, h, h)
+        body_change = ternary.embed(*body, stream[HEADER_BITS:], attempt, layer2_costs, h, h)
         if body_change is not None:
             m2 = attempt
             break

@@ -27,10 +27,17 @@ import numpy as np
 
 from stegnet.payload import trellis
 
-__all__ = ["layer_bits", "split", "embed", "read"]
+__all__ = ["directed_costs", "layer_bits", "split", "embed", "read"]
 
 _SAMPLE = 50_000  # positions the payload-limited search over lambda looks at
 _CHUNK = 1 << 22
+
+
+def directed_costs(rho: np.ndarray, values: np.ndarray, low: int, high: int
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """(cost of +1, cost of -1), each (n,): ``rho`` (n,), ``inf`` where that change would
+    take a value out of ``low .. high`` (e.g. 0 .. 255 for pixel samples)."""
+    return np.where(values >= high, np.inf, rho), np.where(values <= low, np.inf, rho)
 
 
 def layer_bits(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
