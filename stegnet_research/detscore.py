@@ -192,19 +192,17 @@ def score(train_clean: list[float], train_stego: list[float], held_clean: list[f
 def spam_score(train_clean: np.ndarray, train_stego: np.ndarray, held_clean: np.ndarray,
                held_stego: np.ndarray) -> dict:
     """Held-out scores (:func:`score`'s fields) of SPAM + ridge-FLD: the classifier
-    (:func:`stegnet_research.jpegscore.fit_linear`) is fitted on the train pairs (row i of
+    (:func:`stegnet_research.jpegscore.fit_pairs`) is fitted on the train pairs (row i of
     ``train_clean`` is the cover of row i of ``train_stego``); its ridge and the threshold
     are chosen on the out-of-fold scores of the train covers (5 folds by cover), so
     ``threshold`` is in classifier-score units. Adds ``accuracy_at_zero`` (the
     classifier's own decision, midway between the labels -1 / +1), ``ridge_lambda``,
     ``cv_auc`` (out-of-fold, train covers) and ``train_covers``."""
     from stegnet_research.detection_stats import accuracy_at
-    from stegnet_research.jpegscore import decision, fit_linear
+    from stegnet_research.jpegscore import decision, fit_pairs
 
     n = len(train_clean)
-    x = np.concatenate([train_clean, train_stego])
-    y = np.concatenate([-np.ones(n), np.ones(len(train_stego))])
-    model = fit_linear(x, y, np.concatenate([np.arange(n), np.arange(len(train_stego))]))
+    model = fit_pairs(train_clean, train_stego)
     clean, stego = decision(model, held_clean), decision(model, held_stego)
     out = score(model["oof"][:n].tolist(), model["oof"][n:].tolist(), clean.tolist(),
                 stego.tolist())

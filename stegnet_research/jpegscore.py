@@ -86,6 +86,16 @@ def fit_linear(x: np.ndarray, y: np.ndarray, groups: np.ndarray, seed: int = 0) 
             "cv_accuracy": accuracy_at(scores[y < 0], scores[y > 0], threshold)}
 
 
+def fit_pairs(train_clean: np.ndarray, train_stego: np.ndarray) -> dict:
+    """:func:`fit_linear` on cover / stego pairs: row i of ``train_clean`` (label -1) is the
+    cover of row i of ``train_stego`` (+1), and the folds keep each pair together; the
+    out-of-fold scores ``oof`` list the covers first, then the stegos."""
+    n = len(train_clean)
+    x = np.concatenate([train_clean, train_stego])
+    y = np.concatenate([-np.ones(n), np.ones(len(train_stego))])
+    return fit_linear(x, y, np.concatenate([np.arange(n), np.arange(len(train_stego))]))
+
+
 def decision(model: dict, x: np.ndarray) -> np.ndarray:
     """Classifier scores (larger: stego) of the rows of ``x``."""
     z = (np.asarray(x, np.float64) - model["mean"]) / model["scale"]
@@ -111,9 +121,7 @@ def score_dctr(train_clean: np.ndarray, train_stego: np.ndarray, held_clean: np.
     covers) bool, each held-out cover's and stego's decision right (for paired
     comparisons; not saved)."""
     n = len(train_clean)
-    x = np.concatenate([train_clean, train_stego])
-    y = np.concatenate([-np.ones(n), np.ones(len(train_stego))])
-    model = fit_linear(x, y, np.concatenate([np.arange(n), np.arange(len(train_stego))]))
+    model = fit_pairs(train_clean, train_stego)
     clean, stego = decision(model, held_clean), decision(model, held_stego)
     result = _heldout(clean, stego, model["threshold"])
     result["_correct"] = np.stack([clean < model["threshold"], stego >= model["threshold"]])
