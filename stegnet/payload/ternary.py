@@ -113,11 +113,11 @@ def split(values: np.ndarray, rho_plus: np.ndarray, rho_minus: np.ndarray, bits:
         return 0, np.zeros(n, np.float32)
     values = np.asarray(values)
     at = _sample(n)
-    share = values[at].size / n
-    lam = _lambda(rho_plus[at].astype(np.float64), rho_minus[at].astype(np.float64),
-                  bits * share)
-    log_plus, log_minus, _ = _gibbs_logs(rho_plus[at].astype(np.float64),
-                                         rho_minus[at].astype(np.float64), lam)
+    sample_plus = rho_plus[at].astype(np.float64)
+    sample_minus = rho_minus[at].astype(np.float64)
+    share = sample_plus.size / n
+    lam = _lambda(sample_plus, sample_minus, bits * share)
+    log_plus, log_minus, _ = _gibbs_logs(sample_plus, sample_minus, lam)
     log_p2 = np.where(values[at] & 1, log_plus, log_minus)
     m2 = _entropy_bits((log_p2, np.log1p(-np.minimum(np.exp(log_p2), 0.5)))) / share
     m2 = int(min(max(1, round(m2)), bits - 1, n))
