@@ -195,7 +195,7 @@ def embed(values: np.ndarray, rho_plus: np.ndarray, rho_minus: np.ndarray, paylo
         if body_change is not None:
             m2 = attempt
             break
-    else:  # pragma: no cover - parity alone always has a solution (costs are finite)
+    else:  # pragma: no cover - parity alone fails only if whole code blocks are wet
         raise StegnetError("no syndrome-trellis solution; please report this")
     change[body_at] = body_change
     cheaper_up = rho_plus[head] <= rho_minus[head]
