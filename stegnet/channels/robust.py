@@ -1,5 +1,13 @@
 """The ``robust`` channel: bytes that survive a lossy path (``embed-bits --channel robust``).
 
+Two layouts (``--layout``); extraction tries the whole-image one, then the tiled one:
+
+* ``tiled`` (default): the mark repeats in square tiles with a synchronisation template
+  (:mod:`stegnet.models.robust_tiled`, :mod:`stegnet.sync`), so the payload survives crops
+  that keep a whole tile, other aspect ratios, rotations of a few degrees and mirroring,
+  as well as re-compression and resizing. Covers from 256 px on the short side.
+* ``whole``: the layout described below; a little more capacity, no crop.
+
 The robust model (:class:`stegnet.models.robust.RobustCodec`) offers ``n_slots`` slots,
 low-frequency luminance DCT coefficients on a fixed internal grid. Slots are grouped,
 by a public permutation, into channel bits of ``repeat`` slots each (spread over the
@@ -25,17 +33,27 @@ import numpy as np
 import torch
 
 from stegnet.channels.base import Progress, Report
-from stegnet.errors import PayloadTooLarge, StegnetError
+from stegnet.errors import (
+    PayloadError,
+    PayloadNotFound,
+    PayloadTooLarge,
+    StegnetError,
+    UsageError,
+)
 from stegnet.imageio import require_min_side
 from stegnet.models.robust import public_uniform
 from stegnet.payload import container
 
 if TYPE_CHECKING:
     from stegnet.models.robust import RobustCodec
+    from stegnet.models.robust_tiled import TiledMark
     from stegnet.zoo import LoadedModel
 
-MIN_COVER_SIDE = 512  # embedding: a half-size copy must still resolve the grid's band
+MIN_COVER_SIDE = 512  # whole layout: a half-size copy must still resolve the grid's band
+MIN_TILED_COVER_SIDE = 256  # tiled layout: the working grid is at most doubled
 MIN_STEGO_SIDE = 64  # extraction (a stego may have been shrunk on the way)
+LAYOUTS = ("tiled", "whole")
+TILED_NSYM = 96  # Reed-Solomon parity bytes per codeword of the tiled layout
 _LAYOUT_SEED = 0x0B057
 
 
@@ -49,9 +67,32 @@ def channel_bits(model: LoadedModel) -> int:
     return codec.n_slots // codec.config.repeat
 
 
-def capacity_bytes(model: LoadedModel, keyed: bool) -> int:
-    """Payload bytes the robust channel carries (the same for every photo size)."""
+def capacity_bytes(model: LoadedModel, keyed: bool, layout: str = "whole") -> int:
+    """Payload bytes a layout carries (the same for every photo size)."""
+    check_layout(layout)
+    if layout == "tiled":
+        return container.capacity_bytes(tiled_mark(model).channel_bits, keyed, TILED_NSYM)
     return container.capacity_bytes(channel_bits(model), keyed, _codec(model).config.nsym)
+
+
+def check_layout(layout: str) -> None:
+    """UsageError unless ``layout`` is one of :data:`LAYOUTS`."""
+    if layout not in LAYOUTS:
+        raise UsageError(f"unknown layout {layout!r} (layouts: {', '.join(LAYOUTS)})")
+
+
+_MARKS: dict[tuple[int, str], TiledMark] = {}
+
+
+def tiled_mark(model: LoadedModel) -> TiledMark:
+    """The tiled layout of ``model`` (its fitted steps and frequencies), cached."""
+    from stegnet.models.robust_tiled import TiledMark
+
+    codec = _codec(model)
+    key = (id(codec), str(model.device))
+    if key not in _MARKS:
+        _MARKS[key] = TiledMark(codec.steps.detach(), codec.config.positions, model.device)
+    return _MARKS[key]
 
 
 @lru_cache(maxsize=4)
@@ -86,11 +127,62 @@ def _decide(coeffs: torch.Tensor, model: LoadedModel) -> tuple[np.ndarray, np.nd
 
 
 def extract(stego: np.ndarray, key: bytes | None, model: LoadedModel) -> bytes:
-    """The payload of a robust stego (also after JPEG, resizing, noise); raises
-    PayloadNotFound / WrongKeyOrCorrupted, never returns garbage."""
+    """The payload of a robust stego of either layout (also after JPEG, resizing, noise;
+    a tiled stego also after crops, rotation, mirroring); raises PayloadNotFound /
+    WrongKeyOrCorrupted, never returns garbage."""
     require_min_side(stego, MIN_STEGO_SIDE, "stego image")
     bits, reliability = read_channel(stego, model)
+    try:
+        return container.unpack(bits, reliability, key)
+    except PayloadError as whole_error:
+        try:
+            return extract_tiled(stego, key, model)
+        except PayloadNotFound:
+            raise whole_error from None
+
+
+def read_tiled(image: np.ndarray, model: LoadedModel):
+    """-> (bits, reliability, geometry) of the tiled layout, or None if no tile is found."""
+    with torch.no_grad():
+        return tiled_mark(model).read(_as_tensor(image, model.device))
+
+
+def extract_tiled(stego: np.ndarray, key: bytes | None, model: LoadedModel) -> bytes:
+    """The payload of a tiled-layout stego (see :func:`extract`)."""
+    found = read_tiled(stego, model)
+    if found is None:
+        raise PayloadNotFound("no stegnet payload found (no robust tile in this image)")
+    bits, reliability, _ = found
     return container.unpack(bits, reliability, key)
+
+
+def embed_tiled(cover: np.ndarray, payload: bytes, key: bytes | None,
+                model: LoadedModel) -> Report:
+    """Hide ``payload`` in the tiled layout (see :func:`embed`)."""
+    require_min_side(cover, MIN_TILED_COVER_SIDE, "cover")
+    mark = tiled_mark(model)
+    positions, frame_bits = container.pack(payload, mark.channel_bits, key, TILED_NSYM)
+    slot_bits = torch.full((mark.n_slots,), -1, dtype=torch.long)
+    for column in range(mark.layout.shape[1]):
+        slot_bits[torch.from_numpy(mark.layout[positions, column])] = torch.from_numpy(
+            frame_bits.astype(np.int64))
+    with torch.no_grad():
+        stego_t, coeffs, ids = mark.embed(_as_tensor(cover, model.device),
+                                          slot_bits.to(model.device))
+    stego = stego_t.cpu().numpy()
+    bits, reliability = mark.channel_soft(mark.soft(coeffs, ids), ids)
+    errors = int((bits[positions] != frame_bits).sum())
+    try:
+        decoded = extract_tiled(stego, key, model)
+    except StegnetError:
+        decoded = None
+    if decoded != bytes(payload):
+        raise PayloadTooLarge("the robust stego does not decode (the photo is too saturated "
+                              "or flat to carry the payload); try a smaller payload or "
+                              "--layout whole")
+    return Report(stego, "robust", "tiled", int(positions.size), errors, TILED_NSYM, True,
+                  model.name, {"min_margin": float(reliability[positions].min()),
+                               "positions": positions, "frame_bits": frame_bits})
 
 
 def embed(cover: np.ndarray, payload: bytes, key: bytes | None,
@@ -137,7 +229,7 @@ def embed(cover: np.ndarray, payload: bytes, key: bytes | None,
     if decoded != bytes(payload):
         raise PayloadTooLarge("the robust stego does not decode (the photo is too saturated "
                               "or flat to carry the payload); try a smaller payload")
-    return Report(stego, "robust", "robust", int(positions.size), errors, nsym, True,
+    return Report(stego, "robust", "whole", int(positions.size), errors, nsym, True,
                   model.name, {"min_margin": float(reliability[positions].min()),
                                "iterations": done, "positions": positions,
                                "frame_bits": frame_bits})
@@ -148,24 +240,37 @@ class RobustChannel:
     ``robust`` model (:class:`stegnet.models.robust.RobustCodec`)."""
 
     name = "robust"
-    summary = ("a few hundred bytes in the low-frequency luminance of the whole photo, "
-               "read back after re-compression and resizing")
-    survives = ("JPEG re-compression (quality 50 and up), resizing the whole photo (to half "
-                "size and up), noise; not cropping or rotation")
+    summary = ("a few hundred bytes in the low-frequency luminance, repeated in tiles, "
+               "read back after re-compression, resizing and cropping")
+    survives = ("JPEG re-compression, resizing, crops that keep half the photo's short "
+                "side, rotation by a few degrees, mirroring (tiled layout)")
     medium = "pixels"
     model_task = "robust"
-    options: tuple[str, ...] = ()
-    min_cover_side = MIN_COVER_SIDE
+    options: tuple[str, ...] = ("layout",)
+    min_cover_side = MIN_TILED_COVER_SIDE
     min_stego_side = MIN_STEGO_SIDE
 
-    def capacity(self, cover: Any, keyed: bool, model: Any = None, **options: Any) -> int:
-        """Net payload bytes (the same for every photo of at least :data:`MIN_COVER_SIDE`
-        pixels on the short side)."""
-        return capacity_bytes(_loaded(model), keyed)
+    @staticmethod
+    def check_options(layout: str = "tiled", **_: Any) -> None:
+        """UsageError for an unknown layout (before any work)."""
+        check_layout(layout)
+
+    def capacity(self, cover: Any, keyed: bool, model: Any = None, layout: str = "tiled",
+                 **options: Any) -> int:
+        """Net payload bytes of ``layout`` (the same for every photo it accepts: from
+        :data:`MIN_TILED_COVER_SIDE` px on the short side tiled, :data:`MIN_COVER_SIDE`
+        whole; 0 below)."""
+        if isinstance(cover, np.ndarray) and min(cover.shape[:2]) < (
+                MIN_COVER_SIDE if layout == "whole" else MIN_TILED_COVER_SIDE):
+            return 0
+        return capacity_bytes(_loaded(model), keyed, layout)
 
     def embed(self, cover: np.ndarray, payload: bytes, key: bytes | None, model: Any = None,
-              progress: Progress = None, **options: Any) -> Report:
-        """See :func:`embed`."""
+              progress: Progress = None, layout: str = "tiled", **options: Any) -> Report:
+        """See :func:`embed_tiled` (default) and :func:`embed` (``layout="whole"``)."""
+        check_layout(layout)
+        if layout == "tiled":
+            return embed_tiled(cover, payload, key, _loaded(model))
         return embed(cover, payload, key, _loaded(model))
 
     def extract(self, stego: np.ndarray, key: bytes | None, model: Any = None) -> bytes:

@@ -61,6 +61,10 @@ AllowGreyOpt = Annotated[bool | None, typer.Option(
 CostsOpt = Annotated[str | None, typer.Option(
     "--costs", help="[jpeg channel] juniward (default: the least detectable) or uerd "
     "(faster).")]
+LayoutOpt = Annotated[str | None, typer.Option(
+    "--layout", help="[robust channel] tiled (default: repeated tiles that survive crops, "
+    "rotation by a few degrees and mirroring) or whole (the whole photo as one grid: a "
+    "little more capacity, no crops).")]
 QualityOpt = Annotated[int | None, typer.Option(
     "--quality", min=1, max=100, help="[jpeg channel] For a cover that is not a JPEG: the "
     "quality it is compressed at once before embedding (default 90).")]
@@ -127,6 +131,7 @@ def embed_bits(
     allow_grey: AllowGreyOpt = None,
     quality: QualityOpt = None,
     costs: CostsOpt = None,
+    layout: LayoutOpt = None,
     mode: ModeOpt = None,
     robust: RobustOpt = False,
 ) -> None:
@@ -139,7 +144,8 @@ def embed_bits(
               them; exact in a lossless file
       jpeg    (default for .jpg) +-1 on the JPEG's quantised DCT coefficients;
               exact while the file is passed on unchanged
-      robust  a few hundred bytes that survive JPEG re-compression and resizing
+      robust  a few hundred bytes that survive JPEG re-compression, resizing and
+              cropping
       flow    signs of the colour flow's latents (the original design; research)
 
     With a key the payload is encrypted and authenticated (scrypt + ChaCha20-Poly1305)
@@ -161,7 +167,7 @@ def embed_bits(
         _deprecated(mode, robust, quiet)
         chosen, options = api.choose(channel, mode, robust, {
             "flow_mode": flow_mode, "temperature": temperature, "allow_grey": allow_grey,
-            "quality": quality, "costs": costs}, _default_channel(output))
+            "quality": quality, "costs": costs, "layout": layout}, _default_channel(output))
         name = chosen.name
         jpeg_out = chosen.medium == "jpeg"
         if jpeg_out and output != "-" and Path(output).suffix.lower() not in JPEG_SUFFIXES \
@@ -301,6 +307,7 @@ def capacity(
     ] = None,
     temperature: TemperatureOpt = None,
     quality: QualityOpt = None,
+    layout: LayoutOpt = None,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
     robust: RobustOpt = False,
@@ -309,9 +316,9 @@ def capacity(
     """Print how many payload bytes COVER carries on a channel (after framing and ECC).
 
     pixel (default; jpeg for a JPEG cover): exact, so the capacity depends only on the
-    size (JPEG: on the coefficients). robust: the same for every photo of at least 512 px
-    on the short side. flow: a trial embedding measures how well this photo keeps the
-    flow's bits (--nominal skips it).
+    size (JPEG: on the coefficients). robust: the same for every photo of at least 256 px
+    on the short side (512 px with --layout whole). flow: a trial embedding measures how
+    well this photo keeps the flow's bits (--nominal skips it).
     """
     with errors():
         from stegnet import api
@@ -323,7 +330,8 @@ def capacity(
         default = "jpeg" if is_jpeg(cover) else DEFAULT
         name, implied = registry.resolve(channel, mode, robust, default)
         options = {**implied, **{k: v for k, v in {
-            "temperature": temperature, "quality": quality}.items() if v is not None}}
+            "temperature": temperature, "quality": quality, "layout": layout}.items()
+            if v is not None}}
         if model is not None:
             api.check_model_name(model)  # a bad name says so first
         if nominal is not None:

@@ -39,7 +39,7 @@ def test_robust_stego_survives_jpeg_through_the_cli(cover, tmp_path) -> None:
                                  "--channel", "robust", "--key", "k", "-o", str(stego), "--json"])
     assert result.exit_code == 0, result.stderr
     record = json.loads(result.stdout)
-    assert record["mode"] == "robust" and record["payload_bytes"] == 12
+    assert record["mode"] == "tiled" and record["payload_bytes"] == 12
     jpeg = tmp_path / "sent.jpg"
     Image.open(stego).save(jpeg, quality=60)
     out = tmp_path / "out.txt"
@@ -75,8 +75,32 @@ def test_robust_refuses_mode_and_small_covers(cover, tmp_path) -> None:
     Image.fromarray(synthetic_photo(200, 300, seed=1)).save(small)
     result = runner.invoke(app, ["embed-bits", str(small), "--text", "x", "--channel", "robust",
                                  "-o", str(tmp_path / "b.png")])
-    assert result.exit_code == 2 and "512" in _one_error_line(result)
+    assert result.exit_code == 2 and "256" in _one_error_line(result)
     assert not (tmp_path / "b.png").exists()
+    result = runner.invoke(app, ["embed-bits", str(cover), "--text", "x", "--channel", "robust",
+                                 "--layout", "diagonal", "-o", str(tmp_path / "b.png")])
+    assert result.exit_code == 2 and "unknown layout" in _one_error_line(result)
+    result = runner.invoke(app, ["embed-bits", str(cover), "--text", "x", "--layout", "whole",
+                                 "-o", str(tmp_path / "b.png")])
+    assert result.exit_code == 2 and "--layout applies to the robust channel" in \
+        _one_error_line(result)
+    assert not (tmp_path / "b.png").exists()
+
+
+def test_robust_tiled_stego_survives_a_crop_and_a_flip_through_the_cli(cover, tmp_path) -> None:
+    stego = tmp_path / "stego.png"
+    result = runner.invoke(app, ["embed-bits", str(cover), "--text", "meet at noon",
+                                 "--channel", "robust", "-o", str(stego)])
+    assert result.exit_code == 0, result.stderr
+    image = Image.open(stego)
+    width, height = image.size
+    sent = tmp_path / "sent.jpg"
+    image.crop((width // 10, height // 10, width - width // 10, height - height // 10)) \
+        .transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(sent, quality=80)
+    out = tmp_path / "out.txt"
+    result = runner.invoke(app, ["extract-bits", str(sent), "-o", str(out)])
+    assert result.exit_code == 0, result.stderr
+    assert out.read_text() == "meet at noon"
 
 
 def test_payload_over_robust_capacity_exits_4(cover, tmp_path) -> None:

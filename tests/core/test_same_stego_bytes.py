@@ -53,7 +53,8 @@ def _case(name: str):
         "flow-sparse": lambda: api.embed(small, b"short note", mode="sparse", device="cpu"),
         "flow-full": lambda: api.embed(small, PAYLOAD, mode="full", device="cpu"),
         "robust-keyed": lambda: api.embed(synthetic_photo(512, 512, 7), b"robust bytes",
-                                          key="k", robust=True, device="cpu"),
+                                          key="k", robust=True, layout="whole",
+                                          device="cpu"),
     }[name]
 
 
