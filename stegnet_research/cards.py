@@ -307,6 +307,7 @@ def detection_tables(path: Path) -> str:
 
 
 ROBUST_START, ROBUST_END = "<!-- robust:start -->", "<!-- robust:end -->"
+TILED_START, TILED_END = "<!-- robust-tiled:start -->", "<!-- robust-tiled:end -->"
 CHANNELS_START, CHANNELS_END = "<!-- channels:start -->", "<!-- channels:end -->"
 JPEG_START, JPEG_END = "<!-- jpeg:start -->", "<!-- jpeg:end -->"
 JPEG_DET_START, JPEG_DET_END = "<!-- jpeg-detection:start -->", "<!-- jpeg-detection:end -->"
@@ -335,6 +336,11 @@ def update_readme(readme: Path = README, results_dir: Path = RESULTS) -> int:
         from stegnet_research.robustreport import table
 
         text = _fill(text, ROBUST_START, ROBUST_END, table(json.loads(robust.read_text())))
+    tiled = results_dir / "robust" / "heldout-1600-tiled.json"
+    if TILED_START in text and tiled.exists():
+        from stegnet_research.robustreport import table
+
+        text = _fill(text, TILED_START, TILED_END, table(json.loads(tiled.read_text())))
     if CHANNELS_START in text or JPEG_START in text:
         from stegnet_research.channeltable import channel_table, jpeg_round_trip_table
 

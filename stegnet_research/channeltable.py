@@ -30,6 +30,7 @@ DETECTION = Path("detection-vs-payload") / "v8.json"  # pixel channel ("bits") v
 FLOW_DETECTION = Path("detection-vs-payload") / "v4.json"  # the flow ("bits" then)
 FLOW_BITS = Path("cinn-s6") / "heldout-512.json"
 ROBUST = Path("robust") / "heldout-1mp.json"
+ROBUST_TILED = Path("robust") / "heldout-1600-tiled.json"
 JPEG_ROUND_TRIPS = Path("jpeg") / "heldout-package-768.json"
 JPEG_DETECTION = Path("jpeg-detection") / "results.json"
 CNNS = ("strong", "xunet")
@@ -126,6 +127,9 @@ def _size_range(trips: dict, progressive: bool) -> str:
 
 
 def robust_row(results: Path) -> list[str]:
+    tiled = _load(results, ROBUST_TILED)
+    if tiled:
+        return _robust_tiled_row(tiled)
     study = _load(results, ROBUST)
     if not study:
         return ["`robust`", "n/a", "not studied", ""]
@@ -139,6 +143,25 @@ def robust_row(results: Path) -> list[str]:
             "not studied (made to survive, not to hide)",
             f"; in its study every photo came back exact after {', '.join(kept)}; lost "
             f"after {', '.join(lost) or 'none'}"]
+
+
+def _robust_tiled_row(study: dict) -> list[str]:
+    ours = study["aggregate"]["stegnet-tiled"]
+    caps = study["capacity_bytes_by_layout"]
+    tiled, whole = caps["tiled"], caps.get("whole")
+    photos = ours["photos"]
+    kept = [name for name, c in ours["channels"].items() if c["failures"] == 0]
+    lost = [f"{name} ({photos - c['failures']}/{photos})"
+            for name, c in ours["channels"].items() if c["failures"]]
+    capacity = (f"{tiled['unkeyed']} bytes ({tiled['keyed']} with a key) from 256 px on the "
+                f"short side; {ours['psnr_mean']:.1f} dB at {study['payload_bytes']} bytes")
+    if whole:
+        capacity += (f"; `--layout whole`: {whole['unkeyed']} ({whole['keyed']}) bytes from "
+                     f"512 px, no crops")
+    return ["`robust`", capacity, "not studied (made to survive, not to hide)",
+            f"; in its study ({photos} photos at 1600 px, `+msg` = then 1280 px + JPEG 80) "
+            f"every photo came back exact after {', '.join(kept)}; photos exact after "
+            f"{', '.join(lost) or 'none'}"]
 
 
 def flow_row(results: Path) -> list[str]:

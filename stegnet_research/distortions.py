@@ -78,9 +78,90 @@ EXTRA_DISTORTIONS: dict[str, Distortion] = {
 }
 
 
+def webp(image: np.ndarray, quality: int) -> np.ndarray:
+    """Encode as WebP (lossy) at ``quality`` and decode again."""
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="WEBP", quality=quality)
+    return np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB"))
+
+
+def jpeg444(image: np.ndarray, quality: int) -> np.ndarray:
+    """Encode as JPEG without chroma subsampling (4:4:4) and decode again."""
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="JPEG", quality=quality, subsampling="4:4:4")
+    return np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB"))
+
+
+def crop(image: np.ndarray, share: float) -> np.ndarray:
+    """Cut ``share`` of the width and of the height off each side."""
+    height, width = image.shape[:2]
+    dy, dx = round(height * share), round(width * share)
+    return np.ascontiguousarray(image[dy:height - dy, dx:width - dx])
+
+
+def centre_aspect(image: np.ndarray, ratio: float) -> np.ndarray:
+    """The largest centred crop with width / height == ``ratio``."""
+    height, width = image.shape[:2]
+    if width / height > ratio:
+        new = round(height * ratio)
+        return np.ascontiguousarray(image[:, (width - new) // 2:(width - new) // 2 + new])
+    new = round(width / ratio)
+    return np.ascontiguousarray(image[(height - new) // 2:(height - new) // 2 + new])
+
+
+def rotate(image: np.ndarray, degrees: float, cut_corners: bool) -> np.ndarray:
+    """Turn by ``degrees`` (bicubic) about the centre; the corners are cut away, or left
+    filled with black."""
+    turned = np.asarray(Image.fromarray(image).rotate(degrees, Image.Resampling.BICUBIC))
+    if not cut_corners:
+        return turned
+    height, width = image.shape[:2]
+    sine = abs(np.sin(np.radians(degrees)))
+    dy, dx = int(width * sine) + 2, int(height * sine) + 2
+    return np.ascontiguousarray(turned[dy:height - dy, dx:width - dx])
+
+
+def gamma(image: np.ndarray, power: float, gain: float) -> np.ndarray:
+    """``255 * gain * (x / 255) ** power``, rounded and clipped (a brightness edit)."""
+    out = 255.0 * gain * (image.astype(np.float64) / 255.0) ** power
+    return np.clip(np.round(out), 0, 255).astype(np.uint8)
+
+
+def _messenger(image: np.ndarray) -> np.ndarray:
+    return jpeg(long_side(image, 1280), 80)
+
+
+# What photos meet on the way through messengers and social sites: the robust channel's
+# geometric acceptance (each edit followed by a 1,280 px resize and JPEG 80), then lossy
+# paths without a crop, then small photos.
+MESSENGER_DISTORTIONS: dict[str, Distortion] = {
+    "msg1280-jpeg80": _messenger,
+    "crop1-msg": lambda im: _messenger(crop(im, 0.01)),
+    "crop5-msg": lambda im: _messenger(crop(im, 0.05)),
+    "crop10-msg": lambda im: _messenger(crop(im, 0.10)),
+    "aspect4x5-msg": lambda im: _messenger(centre_aspect(im, 0.8)),
+    "aspect1x1-msg": lambda im: _messenger(centre_aspect(im, 1.0)),
+    "rotate1-cut-msg": lambda im: _messenger(rotate(im, 1.0, True)),
+    "rotate3-cut-msg": lambda im: _messenger(rotate(im, -3.0, True)),
+    "rotate3-filled-msg": lambda im: _messenger(rotate(im, 3.0, False)),
+    "mirror-msg": lambda im: _messenger(np.ascontiguousarray(im[:, ::-1])),
+    "long1600-jpeg70": lambda im: jpeg(long_side(im, 1600), 70),
+    "long960-jpeg71": lambda im: jpeg(long_side(im, 960), 71),
+    "webp75": lambda im: webp(im, 75),
+    "webp50": lambda im: webp(im, 50),
+    "jpeg90-jpeg70": lambda im: jpeg(jpeg(im, 90), 70),
+    "jpeg444-q60": lambda im: jpeg444(im, 60),
+    "bilinear80": lambda im: np.asarray(Image.fromarray(im).resize(
+        (round(im.shape[1] * 0.8), round(im.shape[0] * 0.8)), Image.Resampling.BILINEAR)),
+    "gamma-brighter": lambda im: gamma(im, 0.9, 1.05),
+    "long512": lambda im: long_side(im, 512),
+    "long512-jpeg80": lambda im: jpeg(long_side(im, 512), 80),
+}
+
+
 def by_name(names: str | list[str]) -> dict[str, Distortion]:
     """The distortions named (comma-separated or a list); KeyError names an unknown one."""
-    known = {**DISTORTIONS, **EXTRA_DISTORTIONS}
+    known = {**DISTORTIONS, **EXTRA_DISTORTIONS, **MESSENGER_DISTORTIONS}
     wanted = names.split(",") if isinstance(names, str) else list(names)
     missing = [n for n in wanted if n not in known]
     if missing:

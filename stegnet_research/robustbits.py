@@ -37,6 +37,7 @@ from stegnet.payload import container
 from stegnet_research import peers as peer_methods
 from stegnet_research.data import load_megapixels, split_by_package, spread_over_packages
 from stegnet_research.distortions import by_name, jpeg
+from stegnet_research.distortions import long_side as _long_side
 
 DEFAULT_CHANNELS = ("png,jpeg75,jpeg50,resize50,long1600,png-jpeg85-png,noise2,"
                     "resize50-jpeg75,jpeg30,resize25,resize50-jpeg50,noise5")
@@ -46,9 +47,16 @@ STUDY_KEY = b"robust-study-key"
 
 def read_back(received: np.ndarray, payload: bytes, key: bytes | None,
               report: Report, model) -> tuple[bool, str, float]:
-    """Read a robust stego after a channel: (payload back exactly, the error's class name or
-    "", bit-error rate of the frame's channel bits before Reed-Solomon)."""
-    bits, reliability = robust.read_channel(received, model)
+    """Read a robust stego after a channel, in the layout it was written in: (payload back
+    exactly, the error's class name or "", bit-error rate of the frame's channel bits
+    before Reed-Solomon; 0.5 when no tile was found)."""
+    if report.mode == "tiled":
+        found = robust.read_tiled(received, model)
+        if found is None:
+            return False, "PayloadNotFound", 0.5
+        bits, reliability, _ = found
+    else:
+        bits, reliability = robust.read_channel(received, model)
     ber = float((bits[report.details["positions"]] != report.details["frame_bits"]).mean())
     try:
         return container.unpack(bits, reliability, key) == payload, "", ber
@@ -56,9 +64,10 @@ def read_back(received: np.ndarray, payload: bytes, key: bytes | None,
         return False, type(failure).__name__, ber
 
 
-def _ours(cover: np.ndarray, payload: bytes, key: bytes | None, model, channels: dict) -> dict:
+def _ours(cover: np.ndarray, payload: bytes, key: bytes | None, model, channels: dict,
+          layout: str = "whole") -> dict:
     started = time.perf_counter()
-    report = robust.embed(cover, payload, key, model)
+    report = robust.CHANNEL.embed(cover, payload, key, model, layout=layout)
     row = {"embed_seconds": round(time.perf_counter() - started, 3),
            "psnr": round(psnr(cover, report.stego), 3),
            "delta_e00_mean": round(float(delta_e00_rgb(cover, report.stego).mean()), 4),
@@ -137,13 +146,14 @@ def run(data: str, out: Path, *, photos: int = 24, megapixels: float = 1.0,
         payload_bytes: int = 256, channel_names: str = DEFAULT_CHANNELS,
         peer_names: str = DEFAULT_PEERS, big_megapixels: float = 24.0,
         model: str | None = None, seed: int = 0, only: list[str] | None = None,
-        say=print) -> dict:
+        layouts: str = "whole", long_side: int | None = None, say=print) -> dict:
     """Run the study (resumable: every finished photo and method is kept in
     ``OUT.rows.jsonl``). ``only``: measure just these methods now (``stegnet`` or a peer
     name); the JSON is written once every photo has every method."""
     from stegnet.zoo import load
 
-    net = load("robust", model) if only is None or "stegnet" in only else None
+    net = (load("robust", model)
+           if only is None or any(m.startswith("stegnet") for m in only) else None)
     channels = by_name(channel_names)
     peers = [peer_methods.Peer(n, int(b)) for n, b in
              (p.split(":") for p in peer_names.split(",") if p)]
@@ -158,7 +168,9 @@ def run(data: str, out: Path, *, photos: int = 24, megapixels: float = 1.0,
     if rows_path.exists():
         for record in map(json.loads, rows_path.read_text().splitlines()):
             done[(record["photo"], record["method"])] = record
-    methods = ["stegnet"] + [f"{p.name}:{p.bits}" for p in peers]
+    ours = {("stegnet" if layout == "whole" and layouts == "whole" else f"stegnet-{layout}"):
+            layout for layout in layouts.split(",")}
+    methods = list(ours) + [f"{p.name}:{p.bits}" for p in peers]
     wanted = [m for m in methods if only is None or m.split(":")[0] in only]
     for index, path in enumerate(paths):
         cover = None
@@ -166,13 +178,14 @@ def run(data: str, out: Path, *, photos: int = 24, megapixels: float = 1.0,
             if (path.name, method) in done:
                 continue
             if cover is None:
-                cover = load_megapixels(path, megapixels)
+                cover = (load_megapixels(path, megapixels) if long_side is None else
+                         _long_side(load_megapixels(path, 4.0), long_side))
             rng = np.random.default_rng([seed, index])
-            if method == "stegnet":
+            if method in ours:
                 key = STUDY_KEY if index % 2 else None
-                row = _ours(cover, rng.bytes(payload_bytes), key, net, channels)
+                row = _ours(cover, rng.bytes(payload_bytes), key, net, channels, ours[method])
             else:
-                peer = peers[methods.index(method) - 1]
+                peer = peers[methods.index(method) - len(ours)]
                 row = _peer(peer, cover, np.random.default_rng([seed, index, len(method)]),
                             channels)
             record = {"photo": path.name, "method": method, "width": cover.shape[1],
@@ -193,20 +206,28 @@ def run(data: str, out: Path, *, photos: int = 24, megapixels: float = 1.0,
         cover = load_megapixels(paths[0], big_megapixels)
         payload = np.random.default_rng([seed, 999]).bytes(payload_bytes)
         big = {"photo": paths[0].name, "width": cover.shape[1], "height": cover.shape[0],
-               **_ours(cover, payload, None, net, channels)}
+               **_ours(cover, payload, None, net, channels, layouts.split(",")[0])}
         say(f"24 MP: embed {big['embed_seconds']} s, psnr {big['psnr']} dB")
     result = {
         "study": "robust channel vs watermarking peers",
-        "dataset": f"held-out packages, {len(rows)} photos resized to ~{megapixels} MP",
+        "dataset": (f"held-out packages, {len(rows)} photos resized to "
+                    + (f"~{megapixels} MP" if long_side is None else
+                       f"{long_side} px on the long side")),
+        "layouts": ours,
         "split": "package split (stegnet_research.data.split_by_package)",
         "model": net.name, "payload_bytes": payload_bytes,
-        "capacity_bytes": {"unkeyed": robust.capacity_bytes(net, False),
-                           "keyed": robust.capacity_bytes(net, True)},
+        "capacity_bytes": {"unkeyed": robust.capacity_bytes(net, False, next(iter(ours.values()))),
+                           "keyed": robust.capacity_bytes(net, True, next(iter(ours.values())))},
+        "capacity_bytes_by_layout": {layout: {"unkeyed": robust.capacity_bytes(net, False, layout),
+                                              "keyed": robust.capacity_bytes(net, True, layout)}
+                                     for layout in ours.values()},
         "channels": list(channels), "peers": [f"{p.name}:{p.bits}" for p in peers],
         "peer_note": "peers get the received photo resized back to the stego's size",
-        "aggregate": {m: _aggregate([r[m] for r in rows], m == "stegnet") for m in methods},
+        "aggregate": {m: _aggregate([r[m] for r in rows], m in ours) for m in methods},
         "big": big, "per_photo": rows,
-        "command": "python -m stegnet_research.robustbits run --data " + data,
+        "command": "python -m stegnet_research.robustbits run --data " + data + (
+            "" if layouts == "whole" else f" --layouts {layouts}") + (
+            "" if long_side is None else f" --long-side {long_side}"),
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1) + "\n")
@@ -227,19 +248,25 @@ def main(argv: list[str] | None = None) -> None:
     go.add_argument("--big-megapixels", type=float, default=24.0)
     go.add_argument("--model", default=None)
     go.add_argument("--only", default=None, help="comma-separated methods to measure now")
+    go.add_argument("--layouts", default="whole",
+                    help="robust layouts measured side by side (tiled,whole)")
+    go.add_argument("--long-side", type=int, default=None,
+                    help="resize photos to this long side instead of --megapixels")
     report = sub.add_parser("report", help="markdown table and figure from a results JSON")
     report.add_argument("--results", type=Path, default=Path("results/robust/heldout-1mp.json"))
     report.add_argument("--out", type=Path, default=Path("results/robust"))
+    report.add_argument("--name", default="robust", help="file stem of the table and figure")
     args = parser.parse_args(argv)
     if args.command == "run":
         run(args.data, args.out, photos=args.photos, megapixels=args.megapixels,
             payload_bytes=args.payload_bytes, channel_names=args.channels,
             peer_names=args.peers, big_megapixels=args.big_megapixels, model=args.model,
-            only=args.only.split(",") if args.only else None)
+            only=args.only.split(",") if args.only else None, layouts=args.layouts,
+            long_side=args.long_side)
     else:
         from stegnet_research.robustreport import write_report
 
-        write_report(json.loads(args.results.read_text()), args.out)
+        write_report(json.loads(args.results.read_text()), args.out, args.name)
 
 
 if __name__ == "__main__":

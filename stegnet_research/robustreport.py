@@ -16,13 +16,27 @@ CHANNEL_LABELS = {
     "PNG>JPEG 85>PNG", "noise2": "noise sigma 2", "resize50-jpeg75": "50% + JPEG 75",
     "jpeg30": "JPEG 30", "resize25": "resize 25%", "resize50-jpeg50": "50% + JPEG 50",
     "noise5": "noise sigma 5",
+    "msg1280-jpeg80": "1280 px + JPEG 80", "crop1-msg": "crop 1% +msg",
+    "crop5-msg": "crop 5% +msg", "crop10-msg": "crop 10% +msg",
+    "aspect4x5-msg": "4:5 crop +msg", "aspect1x1-msg": "1:1 crop +msg",
+    "rotate1-cut-msg": "turn 1 deg +msg", "rotate3-cut-msg": "turn 3 deg +msg",
+    "rotate3-filled-msg": "turn 3 deg, corners filled +msg", "mirror-msg": "mirror +msg",
+    "long1600-jpeg70": "1600 px + JPEG 70", "long960-jpeg71": "960 px + JPEG 71",
+    "webp75": "WebP 75", "webp50": "WebP 50", "jpeg90-jpeg70": "JPEG 90 then 70",
+    "jpeg444-q60": "JPEG 4:4:4 q60", "bilinear80": "80% bilinear",
+    "gamma-brighter": "brighter (gamma 0.9)", "long512": "512 px",
+    "long512-jpeg80": "512 px + JPEG 80",
 }
 
 
 def _methods(result: dict) -> list[tuple[str, str, int]]:
     """(key, label, payload bits) of every method in the study, stegnet first."""
     bits = 8 * result["payload_bytes"]
-    methods = [("stegnet", f"stegnet --robust ({result['payload_bytes']} bytes)", bits)]
+    layouts = result.get("layouts", {"stegnet": "whole"})
+    methods = [(key, f"stegnet robust, {layout} layout ({result['payload_bytes']} bytes)"
+                if "layouts" in result else
+                f"stegnet --robust ({result['payload_bytes']} bytes)", bits)
+               for key, layout in layouts.items()]
     for name in result["peers"]:
         peer, peer_bits = name.split(":")
         methods.append((name, f"{peer} ({peer_bits} bits)", int(peer_bits)))
@@ -38,7 +52,7 @@ def table(result: dict) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for key, label, bits in _methods(result):
         a = agg[key]
-        cells = [label.split(" (")[0], str(bits), f"{a['psnr_mean']:.1f} ({a['psnr_min']:.1f})",
+        cells = [label.rsplit(" (", 1)[0], str(bits), f"{a['psnr_mean']:.1f} ({a['psnr_min']:.1f})",
                  f"{a['delta_e00_mean']:.2f}"]
         for channel in channels:
             c = a["channels"][channel]
@@ -89,15 +103,17 @@ def figure(result: dict, path: Path) -> None:
                        ha="right")
     axes[1].set_xlabel("channel the stego went through")
     axes[0].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="method")
-    photos = agg["stegnet"]["photos"]
+    photos = agg[methods[0][0]]["photos"]
+    size = result["dataset"].split("resized to ")[-1]
     axes[0].set_title(f"Robust payloads after lossy channels ({photos} held-out photos, "
-                      f"~1 MP; peers helped by undoing resizes)")
+                      f"{size}; peers helped by undoing resizes)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
-def write_report(result: dict, out: Path) -> None:
+def write_report(result: dict, out: Path, name: str = "robust") -> None:
+    """``OUT/NAME.md`` (the table) and ``OUT/NAME.png`` (the figure)."""
     out.mkdir(parents=True, exist_ok=True)
-    (out / "robust.md").write_text(table(result))
-    figure(result, out / "robust.png")
+    (out / f"{name}.md").write_text(table(result))
+    figure(result, out / f"{name}.png")

@@ -213,7 +213,8 @@ def embed_bits(
 EXTRACT_HELP = f"""Recover the bytes hidden by embed-bits; fails cleanly, never returns garbage.
 
 Finds the channel by itself, trying {_NAMES} in this order. Works on the stego as written
-and, for a robust-channel stego, also after JPEG re-compression, resizing or noise.
+and, for a robust-channel stego, also after JPEG re-compression, resizing, noise,
+cropping, a turn of a few degrees or a mirror.
 """
 
 
