@@ -259,10 +259,11 @@ class RobustChannel:
                  **options: Any) -> int:
         """Net payload bytes of ``layout`` (the same for every photo it accepts: from
         :data:`MIN_TILED_COVER_SIDE` px on the short side tiled, :data:`MIN_COVER_SIDE`
-        whole; 0 below)."""
-        if isinstance(cover, np.ndarray) and min(cover.shape[:2]) < (
-                MIN_COVER_SIDE if layout == "whole" else MIN_TILED_COVER_SIDE):
-            return 0
+        whole; InputError below)."""
+        check_layout(layout)
+        if isinstance(cover, np.ndarray):
+            require_min_side(cover, MIN_COVER_SIDE if layout == "whole" else
+                             MIN_TILED_COVER_SIDE, "cover")
         return capacity_bytes(_loaded(model), keyed, layout)
 
     def embed(self, cover: np.ndarray, payload: bytes, key: bytes | None, model: Any = None,

@@ -195,7 +195,7 @@ class TiledMark:
         seen = resize(luma(rgb), *working_size(height, width))
         short = min(seen.shape)
         white = sync.whiten(seen)
-        candidates = sync.lattice_candidates(seen, (0.35 * short, 1.0 * short), top=5, white=white)
+        candidates = sync.lattice_candidates(seen, (0.35 * short, 1.0 * short), top=3, white=white)
         trials = [(p * half, a) for p, a in candidates for half in (1.0, 0.5)]
         best = max(((self._score(white, p, a), p, a) for p, a in trials), key=lambda t: t[0])
         score, period, angle = best
@@ -279,8 +279,8 @@ class TiledMark:
     def _folded(self, white: Tensor, period: float, angle: float, symmetry: int,
                 offset: tuple[float, float]) -> tuple[Tensor, Tensor]:
         """Fold the whitened analysis image ``white`` resampled to upright tiles."""
-        grid, valid = _aligned(white, period, angle, symmetry, offset)
-        return sync.fold(grid, sync.interior(valid, 1), TILE), valid
+        grid, valid = _aligned(white, period, angle, symmetry, offset, margin=1.0)
+        return sync.fold(grid, valid, TILE), valid
 
     def _score(self, white: Tensor, period: float, angle: float) -> float:
         return sync.match_template(self._folded(white, period, angle, 0, (0.0, 0.0))[0],
@@ -300,15 +300,17 @@ def _symmetry_matrix(symmetry: int) -> tuple[tuple[int, int], tuple[int, int]]:
 
 
 def _aligned(seen: Tensor, period: float, angle: float, symmetry: int,
-             offset: tuple[float, float], warp: Tensor | None = None
+             offset: tuple[float, float], warp: Tensor | None = None, margin: float = 0.0
              ) -> tuple[Tensor, Tensor]:
     """Resample ``seen`` so that tiles are TILE pixels upright, mirrored/turned by
     ``symmetry`` and shifted by ``offset`` (the tile origin moves to pixel (0, 0));
-    ``warp`` (2, 3): an affine correction of the output's centred (row, column)."""
+    ``warp`` (2, 3): an affine correction of the output's centred (row, column). ->
+    (image, valid): valid where the source point lies ``margin`` input pixels inside."""
     height, width = seen.shape
     scale = period / TILE
-    out_h = int(math.ceil(max(height, width) * 1.1 / scale)) + 8
-    out_w = out_h
+    cos, sin = abs(math.cos(angle)), abs(math.sin(angle))
+    # a square that holds the turned input (a square keeps every symmetry's frame alike)
+    out_h = out_w = int(math.ceil((cos + sin) * max(height, width) / scale)) + 64
     (m00, m01), (m10, m11) = _symmetry_matrix(symmetry)
     v, u = torch.meshgrid(torch.arange(out_h, dtype=seen.dtype, device=seen.device),
                           torch.arange(out_w, dtype=seen.dtype, device=seen.device),
@@ -327,7 +329,8 @@ def _aligned(seen: Tensor, period: float, angle: float, symmetry: int,
     grid = torch.stack([x / max(width - 1, 1) * 2 - 1, y / max(height - 1, 1) * 2 - 1], -1)
     image = F.grid_sample(seen[None, None], grid[None], mode="bicubic",
                           align_corners=True)[0, 0]
-    valid = ((x >= 0) & (x <= width - 1) & (y >= 0) & (y <= height - 1)).to(seen.dtype)
+    valid = ((x >= margin) & (x <= width - 1 - margin) & (y >= margin)
+             & (y <= height - 1 - margin)).to(seen.dtype)
     return image, valid
 
 
