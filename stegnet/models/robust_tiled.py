@@ -195,7 +195,7 @@ class TiledMark:
         seen = resize(luma(rgb), *working_size(height, width))
         short = min(seen.shape)
         white = sync.whiten(seen)
-        candidates = sync.lattice_candidates(seen, (0.35 * short, 1.0 * short), top=3, white=white)
+        candidates = sync.lattice_candidates(seen, (0.35 * short, 1.0 * short), top=5, white=white)
         trials = [(p * half, a) for p, a in candidates for half in (1.0, 0.5)]
         best = max(((self._score(white, p, a), p, a) for p, a in trials), key=lambda t: t[0])
         score, period, angle = best
