@@ -42,6 +42,12 @@ python -m stegnet_research.robustbits run --data "$data" --photos 20 \
   --out results/robust/heldout-1mp.json
 python -m stegnet_research.robustbits report --results results/robust/heldout-1mp.json \
   --out results/robust
+python -m stegnet_research.robustbits run --data "$data" --photos 20 --long-side 1600 \
+  --layouts tiled,whole --peers dwtDct:32,blind-watermark:2048 --big-megapixels 0 \
+  --channels "$(python -c 'from stegnet_research.distortions import MESSENGER_DISTORTIONS as M; print(",".join(M))')" \
+  --out results/robust/heldout-1600-tiled.json
+python -m stegnet_research.robustbits report --results results/robust/heldout-1600-tiled.json \
+  --out results/robust --name robust-tiled
 python -m stegnet_research.train.robust publish --run runs/robust-qim \
   --results results/robust/heldout-1mp.json --name robust-y512
 stegnet bench --sizes 256,512,1024,2048 --large --startup --json > results/bench-cpu.json

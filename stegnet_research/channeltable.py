@@ -146,22 +146,25 @@ def robust_row(results: Path) -> list[str]:
 
 
 def _robust_tiled_row(study: dict) -> list[str]:
-    ours = study["aggregate"]["stegnet-tiled"]
     caps = study["capacity_bytes_by_layout"]
-    tiled, whole = caps["tiled"], caps.get("whole")
-    photos = ours["photos"]
-    kept = [name for name, c in ours["channels"].items() if c["failures"] == 0]
-    lost = [f"{name} ({photos - c['failures']}/{photos})"
-            for name, c in ours["channels"].items() if c["failures"]]
-    capacity = (f"{tiled['unkeyed']} bytes ({tiled['keyed']} with a key) from 256 px on the "
-                f"short side; {ours['psnr_mean']:.1f} dB at {study['payload_bytes']} bytes")
-    if whole:
-        capacity += (f"; `--layout whole`: {whole['unkeyed']} ({whole['keyed']}) bytes from "
-                     f"512 px, no crops")
+    photos = study["aggregate"]["stegnet-whole"]["photos"]
+
+    def survived(method: str) -> str:
+        channels = study["aggregate"][method]["channels"]
+        kept = [name for name, c in channels.items() if c["failures"] == 0]
+        lost = [f"{name} {photos - c['failures']}/{photos}"
+                for name, c in channels.items() if c["failures"]]
+        return f"all exact after {', '.join(kept)}; exact after {', '.join(lost) or 'none'}"
+
+    whole, tiled = study["aggregate"]["stegnet-whole"], study["aggregate"]["stegnet-tiled"]
+    capacity = (f"{caps['whole']['unkeyed']} bytes ({caps['whole']['keyed']} with a key) "
+                f"from 512 px on the short side, {whole['psnr_mean']:.1f} dB; "
+                f"`--layout tiled`: {caps['tiled']['unkeyed']} ({caps['tiled']['keyed']}) "
+                f"bytes from 256 px, {tiled['psnr_mean']:.1f} dB (at "
+                f"{study['payload_bytes']} bytes)")
     return ["`robust`", capacity, "not studied (made to survive, not to hide)",
-            f"; in its study ({photos} photos at 1600 px, `+msg` = then 1280 px + JPEG 80) "
-            f"every photo came back exact after {', '.join(kept)}; photos exact after "
-            f"{', '.join(lost) or 'none'}"]
+            f"; in its study ({photos} photos at 1600 px; `-msg` = then 1280 px + JPEG 80), "
+            f"whole: {survived('stegnet-whole')}. Tiled: {survived('stegnet-tiled')}"]
 
 
 def flow_row(results: Path) -> list[str]:

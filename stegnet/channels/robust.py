@@ -2,11 +2,13 @@
 
 Two layouts (``--layout``); extraction tries the whole-image one, then the tiled one:
 
-* ``tiled`` (default): the mark repeats in square tiles with a synchronisation template
+* ``tiled`` (opt-in): the mark repeats in square tiles with a synchronisation template
   (:mod:`stegnet.models.robust_tiled`, :mod:`stegnet.sync`), so the payload survives crops
   that keep a whole tile, other aspect ratios, rotations of a few degrees and mirroring,
   as well as re-compression and resizing. Covers from 256 px on the short side.
-* ``whole``: the layout described below; a little more capacity, no crop.
+* ``whole`` (default): the layout described below; a little more capacity, and in the
+  study it also survives WebP and a 512 px copy re-compressed as JPEG, which the tiled
+  layout often does not; no crop.
 
 The robust model (:class:`stegnet.models.robust.RobustCodec`) offers ``n_slots`` slots,
 low-frequency luminance DCT coefficients on a fixed internal grid. Slots are grouped,
@@ -52,7 +54,8 @@ if TYPE_CHECKING:
 MIN_COVER_SIDE = 512  # whole layout: a half-size copy must still resolve the grid's band
 MIN_TILED_COVER_SIDE = 256  # tiled layout: the working grid is at most doubled
 MIN_STEGO_SIDE = 64  # extraction (a stego may have been shrunk on the way)
-LAYOUTS = ("tiled", "whole")
+LAYOUTS = ("whole", "tiled")
+DEFAULT_LAYOUT = "whole"
 TILED_NSYM = 96  # Reed-Solomon parity bytes per codeword of the tiled layout
 _LAYOUT_SEED = 0x0B057
 
@@ -240,10 +243,11 @@ class RobustChannel:
     ``robust`` model (:class:`stegnet.models.robust.RobustCodec`)."""
 
     name = "robust"
-    summary = ("a few hundred bytes in the low-frequency luminance, repeated in tiles, "
-               "read back after re-compression, resizing and cropping")
-    survives = ("JPEG re-compression, resizing, crops that keep half the photo's short "
-                "side, rotation by a few degrees, mirroring (tiled layout)")
+    summary = ("a few hundred bytes in the low-frequency luminance of the whole photo "
+               "(or, with --layout tiled, of repeated tiles), read back after "
+               "re-compression and resizing")
+    survives = ("JPEG and WebP re-compression, resizing, noise; with --layout tiled also "
+                "most small crops, turns of a degree and mirrors, but less often WebP")
     medium = "pixels"
     model_task = "robust"
     options: tuple[str, ...] = ("layout",)
@@ -251,11 +255,12 @@ class RobustChannel:
     min_stego_side = MIN_STEGO_SIDE
 
     @staticmethod
-    def check_options(layout: str = "tiled", **_: Any) -> None:
+    def check_options(layout: str = DEFAULT_LAYOUT, **_: Any) -> None:
         """UsageError for an unknown layout (before any work)."""
         check_layout(layout)
 
-    def capacity(self, cover: Any, keyed: bool, model: Any = None, layout: str = "tiled",
+    def capacity(self, cover: Any, keyed: bool, model: Any = None,
+                 layout: str = DEFAULT_LAYOUT,
                  **options: Any) -> int:
         """Net payload bytes of ``layout`` (the same for every photo it accepts: from
         :data:`MIN_TILED_COVER_SIDE` px on the short side tiled, :data:`MIN_COVER_SIDE`
@@ -267,8 +272,9 @@ class RobustChannel:
         return capacity_bytes(_loaded(model), keyed, layout)
 
     def embed(self, cover: np.ndarray, payload: bytes, key: bytes | None, model: Any = None,
-              progress: Progress = None, layout: str = "tiled", **options: Any) -> Report:
-        """See :func:`embed_tiled` (default) and :func:`embed` (``layout="whole"``)."""
+              progress: Progress = None, layout: str = DEFAULT_LAYOUT,
+              **options: Any) -> Report:
+        """See :func:`embed` (default) and :func:`embed_tiled` (``layout="tiled"``)."""
         check_layout(layout)
         if layout == "tiled":
             return embed_tiled(cover, payload, key, _loaded(model))

@@ -62,9 +62,9 @@ CostsOpt = Annotated[str | None, typer.Option(
     "--costs", help="[jpeg channel] juniward (default: the least detectable) or uerd "
     "(faster).")]
 LayoutOpt = Annotated[str | None, typer.Option(
-    "--layout", help="[robust channel] tiled (default: repeated tiles that survive crops, "
-    "rotation by a few degrees and mirroring) or whole (the whole photo as one grid: a "
-    "little more capacity, no crops).")]
+    "--layout", help="[robust channel] whole (default: the whole photo as one grid; "
+    "survives re-compression, WebP and resizing, no crops) or tiled (repeated tiles that "
+    "also survive most small crops, turns of a degree and mirrors, less often WebP).")]
 QualityOpt = Annotated[int | None, typer.Option(
     "--quality", min=1, max=100, help="[jpeg channel] For a cover that is not a JPEG: the "
     "quality it is compressed at once before embedding (default 90).")]

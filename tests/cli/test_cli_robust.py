@@ -39,7 +39,7 @@ def test_robust_stego_survives_jpeg_through_the_cli(cover, tmp_path) -> None:
                                  "--channel", "robust", "--key", "k", "-o", str(stego), "--json"])
     assert result.exit_code == 0, result.stderr
     record = json.loads(result.stdout)
-    assert record["mode"] == "tiled" and record["payload_bytes"] == 12
+    assert record["mode"] == "whole" and record["payload_bytes"] == 12
     jpeg = tmp_path / "sent.jpg"
     Image.open(stego).save(jpeg, quality=60)
     out = tmp_path / "out.txt"
@@ -90,7 +90,7 @@ def test_robust_refuses_mode_and_small_covers(cover, tmp_path) -> None:
 def test_robust_tiled_stego_survives_a_crop_and_a_flip_through_the_cli(cover, tmp_path) -> None:
     stego = tmp_path / "stego.png"
     result = runner.invoke(app, ["embed-bits", str(cover), "--text", "meet at noon",
-                                 "--channel", "robust", "-o", str(stego)])
+                                 "--channel", "robust", "--layout", "tiled", "-o", str(stego)])
     assert result.exit_code == 0, result.stderr
     image = Image.open(stego)
     width, height = image.size
