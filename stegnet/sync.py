@@ -141,32 +141,6 @@ def lattice_candidates(luma: Tensor, periods: tuple[float, float], top: int = 3,
     return found
 
 
-def resample(luma: Tensor, period: float, angle: float, tile: int) -> tuple[Tensor, Tensor]:
-    """Resample ``luma`` (h, w) so that a tile of ``period`` image pixels turned by
-    ``angle`` becomes ``tile`` pixels upright -> (image, valid) on a grid that covers
-    the whole input; ``valid`` is 1 where the input had pixels."""
-    h, w = luma.shape
-    scale = period / tile
-    out_h, out_w = int(math.ceil(h / scale)) + 8, int(math.ceil(w / scale)) + 8
-    v, u = torch.meshgrid(torch.arange(out_h, dtype=luma.dtype, device=luma.device) - out_h / 2,
-                          torch.arange(out_w, dtype=luma.dtype, device=luma.device) - out_w / 2,
-                          indexing="ij")
-    cos, sin = math.cos(angle), math.sin(angle)
-    x = scale * (cos * u - sin * v) + (w - 1) / 2
-    y = scale * (sin * u + cos * v) + (h - 1) / 2
-    grid = torch.stack([x / max(w - 1, 1) * 2 - 1, y / max(h - 1, 1) * 2 - 1], -1)[None]
-    image = F.grid_sample(luma[None, None], grid, mode="bilinear", align_corners=True)[0, 0]
-    valid = ((x >= 0) & (x <= w - 1) & (y >= 0) & (y <= h - 1)).to(luma.dtype)
-    return image, valid
-
-
-def fill_invalid(image: Tensor, valid: Tensor, sigma: float = HIGHPASS_SIGMA) -> Tensor:
-    """``image`` with the pixels outside ``valid`` set to the nearby valid mean, so that
-    filters do not see a false edge at the border of what was kept."""
-    weight = gaussian_blur(valid, sigma).clamp(min=1e-3)
-    return torch.where(valid > 0, image, gaussian_blur(image * valid, sigma) / weight)
-
-
 def interior(valid: Tensor, margin: int) -> Tensor:
     """1 where the whole ``(2 margin + 1)`` box around a pixel is valid."""
     return (box_mean(valid, 2 * margin + 1) >= 0.999).to(valid.dtype)
@@ -203,22 +177,36 @@ def parabolic_peak(minus: float, centre: float, plus: float, limit: float = 0.5)
     return max(-limit, min(limit, 0.5 * (minus - plus) / denominator))
 
 
-def match_template(folded: Tensor, template: Tensor) -> tuple[float, int, tuple[float, float]]:
+def correlation_z(square: Tensor, template_spectrum: Tensor) -> Tensor:
+    """Cyclic cross-correlation of ``square`` (tile, tile) with the template whose
+    conjugated ``rfft2`` is ``template_spectrum``, in standard deviations -> (tile, tile)."""
+    tile = square.shape[0]
+    corr = torch.fft.irfft2(torch.fft.rfft2(square) * template_spectrum, s=(tile, tile))
+    return (corr - corr.mean()) / corr.std().clamp(min=1e-12)
+
+
+def subpixel_peak(z: Tensor, y: int, x: int) -> tuple[float, float]:
+    """(y, x) refined by a parabola along each axis through the cyclic neighbours."""
+    tile_y, tile_x = z.shape
+    centre = float(z[y, x])
+    dy = parabolic_peak(float(z[(y - 1) % tile_y, x]), centre, float(z[(y + 1) % tile_y, x]))
+    dx = parabolic_peak(float(z[y, (x - 1) % tile_x]), centre, float(z[y, (x + 1) % tile_x]))
+    return y + dy, x + dx
+
+
+def match_template(folded: Tensor, template: Tensor, symmetries: tuple[int, ...] = tuple(range(8))
+                   ) -> tuple[float, int, tuple[float, float]]:
     """Cyclic cross-correlation of the folded whitened tile with the ``template`` (tile,
-    tile) under the 8 symmetries -> (peak in standard deviations, symmetry, (y, x) offset
-    of the template in the symmetry-applied tile, to a fraction of a pixel)."""
+    tile) under each of ``symmetries`` (default: all 8) -> (peak in standard deviations,
+    symmetry, (y, x) offset of the template in the symmetry-applied tile, to a fraction of
+    a pixel)."""
     tile = template.shape[0]
     spectrum = torch.fft.rfft2(template).conj()
     best = (-math.inf, 0, (0.0, 0.0))
-    for symmetry in range(8):
-        corr = torch.fft.irfft2(torch.fft.rfft2(dihedral(folded, symmetry)) * spectrum,
-                                s=(tile, tile))
-        z = (corr - corr.mean()) / corr.std().clamp(min=1e-12)
+    for symmetry in symmetries:
+        z = correlation_z(dihedral(folded, symmetry), spectrum)
         peak = int(z.argmax())
         score = float(z.reshape(-1)[peak])
         if score > best[0]:
-            y, x = divmod(peak, tile)
-            dy = parabolic_peak(float(z[(y - 1) % tile, x]), score, float(z[(y + 1) % tile, x]))
-            dx = parabolic_peak(float(z[y, (x - 1) % tile]), score, float(z[y, (x + 1) % tile]))
-            best = (score, symmetry, (y + dy, x + dx))
+            best = (score, symmetry, subpixel_peak(z, *divmod(peak, tile)))
     return best

@@ -199,7 +199,7 @@ class TiledMark:
         trials = [(p * half, a) for p, a in candidates for half in (1.0, 0.5)]
         best = max(((self._score(white, p, a), p, a) for p, a in trials), key=lambda t: t[0])
         score, period, angle = best
-        score, period, angle = self._refine(white, score, period, angle, 0.002, 0.0015)
+        (score, _, _), period, angle = self._refine(white, score, period, angle, 0.002, 0.0015)
         if score < MIN_SCORE:
             return None
         # read at the scale the tiles were written at (no aliasing when resampling)
@@ -208,12 +208,10 @@ class TiledMark:
         seen = resize(full, max(1, round(height * ratio)), max(1, round(width * ratio)))
         period *= min(seen.shape) / min(white.shape)
         white = sync.whiten(seen)
-        score, period, angle = self._refine(white, self._score(white, period, angle), period,
-                                            angle, 0.001, 0.0007)
-        folded = self._folded(white, period, angle, 0, (0.0, 0.0))[0]
-        _, symmetry, _ = sync.match_template(folded, self.template)
+        (_, symmetry, _), period, angle = self._refine(
+            white, self._score(white, period, angle), period, angle, 0.001, 0.0007)
         folded = self._folded(white, period, angle, symmetry, (0.0, 0.0))[0]
-        score, _, offset = _match_upright(folded, self.template)
+        score, _, offset = sync.match_template(folded, self.template, (0,))
         warp = self._local_warp(white, period, angle, symmetry, offset)
         grid, valid = _aligned(seen, period, angle, symmetry, offset, warp)
         by, bx = grid.shape[0] // BLOCK, grid.shape[1] // BLOCK
@@ -226,16 +224,17 @@ class TiledMark:
         return bits, reliability, geometry
 
     def _refine(self, white: Tensor, score: float, period: float, angle: float,
-                scale_step: float, angle_step: float) -> tuple[float, float, float]:
+                scale_step: float, angle_step: float
+                ) -> tuple[tuple[float, int, tuple[float, float]], float, float]:
         """Refine the period, then the angle: the peak of a parabola through the
-        template scores one step either side."""
+        template scores one step either side -> (:meth:`_match` there, period, angle)."""
         minus, plus = (self._score(white, period * (1 + d), angle)
                        for d in (-scale_step, scale_step))
         period *= 1 + scale_step * sync.parabolic_peak(minus, score, plus, 1.0)
         score = self._score(white, period, angle)
         minus, plus = (self._score(white, period, angle + d) for d in (-angle_step, angle_step))
         angle += angle_step * sync.parabolic_peak(minus, score, plus, 1.0)
-        return self._score(white, period, angle), period, angle
+        return self._match(white, period, angle), period, angle
 
     def _local_warp(self, white: Tensor, period: float, angle: float, symmetry: int,
                     offset: tuple[float, float]) -> Tensor | None:
@@ -244,14 +243,12 @@ class TiledMark:
         when fewer than 4 windows are usable."""
         grid, valid = _aligned(white, period, angle, symmetry, offset)
         spectrum = torch.fft.rfft2(self.template).conj()
-        rows, weights, shifts = [], [], []
+        rows, weights, shifts = [], [], []  # window centres, peak heights, template shifts
         for top in range(0, grid.shape[0] - TILE + 1, TILE // 2):
             for left in range(0, grid.shape[1] - TILE + 1, TILE // 2):
                 if float(valid[top:top + TILE, left:left + TILE].mean()) < 0.98:
                     continue
-                window = grid[top:top + TILE, left:left + TILE]
-                corr = torch.fft.irfft2(torch.fft.rfft2(window) * spectrum, s=(TILE, TILE))
-                z = (corr - corr.mean()) / corr.std().clamp(min=1e-12)
+                z = sync.correlation_z(grid[top:top + TILE, left:left + TILE], spectrum)
                 # the template origin sits at (top, left) mod TILE: look near it
                 y0, x0 = (-top) % TILE, (-left) % TILE
                 near = torch.roll(z, (-y0 + 2, -x0 + 2), (0, 1))[:5, :5]
@@ -260,10 +257,7 @@ class TiledMark:
                 value = float(near[py, px])
                 if value < 4 or not (0 < py < 4 and 0 < px < 4):
                     continue
-                dy = py - 2 + sync.parabolic_peak(float(near[py - 1, px]), value,
-                                                   float(near[py + 1, px]))
-                dx = px - 2 + sync.parabolic_peak(float(near[py, px - 1]), value,
-                                                   float(near[py, px + 1]))
+                dy, dx = (d - 2 for d in sync.subpixel_peak(near, py, px))
                 rows.append((top + TILE / 2 - grid.shape[0] / 2,
                              left + TILE / 2 - grid.shape[1] / 2))
                 shifts.append((dy, dx))
@@ -282,9 +276,14 @@ class TiledMark:
         grid, valid = _aligned(white, period, angle, symmetry, offset, margin=1.0)
         return sync.fold(grid, valid, TILE), valid
 
-    def _score(self, white: Tensor, period: float, angle: float) -> float:
+    def _match(self, white: Tensor, period: float, angle: float
+                ) -> tuple[float, int, tuple[float, float]]:
+        """:func:`sync.match_template` of the tiles folded at ``period`` and ``angle``."""
         return sync.match_template(self._folded(white, period, angle, 0, (0.0, 0.0))[0],
-                                   self.template)[0]
+                                   self.template)
+
+    def _score(self, white: Tensor, period: float, angle: float) -> float:
+        return self._match(white, period, angle)[0]
 
 
 def _symmetry_matrix(symmetry: int) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -332,17 +331,3 @@ def _aligned(seen: Tensor, period: float, angle: float, symmetry: int,
     valid = ((x >= margin) & (x <= width - 1 - margin) & (y >= margin)
              & (y <= height - 1 - margin)).to(seen.dtype)
     return image, valid
-
-
-def _match_upright(folded: Tensor, template: Tensor) -> tuple[float, int, tuple[float, float]]:
-    """:func:`sync.match_template` with the symmetry fixed to 0 (already applied)."""
-    tile = template.shape[0]
-    corr = torch.fft.irfft2(torch.fft.rfft2(folded) * torch.fft.rfft2(template).conj(),
-                            s=(tile, tile))
-    z = (corr - corr.mean()) / corr.std().clamp(min=1e-12)
-    peak = int(z.argmax())
-    y, x = divmod(peak, tile)
-    score = float(z.reshape(-1)[peak])
-    dy = sync.parabolic_peak(float(z[(y - 1) % tile, x]), score, float(z[(y + 1) % tile, x]))
-    dx = sync.parabolic_peak(float(z[y, (x - 1) % tile]), score, float(z[y, (x + 1) % tile]))
-    return score, 0, (y + dy, x + dx)
