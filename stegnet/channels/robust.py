@@ -84,18 +84,18 @@ def check_layout(layout: str) -> None:
         raise UsageError(f"unknown layout {layout!r} (layouts: {', '.join(LAYOUTS)})")
 
 
-_MARKS: dict[tuple[int, str], TiledMark] = {}
-
-
 def tiled_mark(model: LoadedModel) -> TiledMark:
     """The tiled layout of ``model`` (its fitted steps and frequencies), cached."""
+    return _tiled_mark_of(_codec(model), str(model.device))
+
+
+@lru_cache(maxsize=4)
+def _tiled_mark_of(codec: RobustCodec, device: str) -> TiledMark:
+    # keyed on the codec object itself (held by the cache), not on its id(), which a
+    # later codec could reuse
     from stegnet.models.robust_tiled import TiledMark
 
-    codec = _codec(model)
-    key = (id(codec), str(model.device))
-    if key not in _MARKS:
-        _MARKS[key] = TiledMark(codec.steps.detach(), codec.config.positions, model.device)
-    return _MARKS[key]
+    return TiledMark(codec.steps.detach(), codec.config.positions, device)
 
 
 @lru_cache(maxsize=4)

@@ -52,6 +52,11 @@ def dct_matrix(n: int = BLOCK) -> Tensor:
     return mat.float()
 
 
+def luma(rgb: Tensor) -> Tensor:
+    """(H, W, 3) float in [0, 255] -> (H, W) BT.601 luminance."""
+    return rgb @ torch.tensor(LUMA, dtype=rgb.dtype, device=rgb.device)
+
+
 def public_uniform(n: int, seed: int) -> np.ndarray:
     """``n`` floats in [0, 1) from the raw PCG64 stream (stable across NumPy versions)."""
     raw = np.random.PCG64(seed).random_raw(n)
@@ -120,8 +125,7 @@ class RobustCodec(nn.Module):
 
     def luma(self, rgb: Tensor) -> Tensor:
         """(H, W, 3) float in [0, 255] -> (H, W) luminance."""
-        weights = torch.tensor(LUMA, dtype=rgb.dtype, device=rgb.device)
-        return rgb @ weights
+        return luma(rgb)
 
     def to_grid(self, luma: Tensor) -> Tensor:
         """(H, W) -> (size, size), antialiased when shrinking."""

@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from stegnet import sync
-from stegnet.models.robust import BLOCK, LUMA, dct_matrix, public_uniform
+from stegnet.models.robust import BLOCK, dct_matrix, luma, public_uniform
 
 WORK_SHORT = 512  # working grid short side (pixels)
 TILE = 256  # tile side on the working grid (pixels; a multiple of BLOCK and CHIP)
@@ -41,11 +41,6 @@ CLIP_MARGIN = 1.0  # largest slot change, in steps
 ITERATIONS = 6
 MIN_SCORE = 8.0  # template peak (standard deviations) below which no tile is found
 _TEMPLATE_SEED, _DITHER_SEED, _LAYOUT_SEED = 0x7E3A, 0x71D17E, 0x71A0
-
-
-def luma(rgb: Tensor) -> Tensor:
-    """(H, W, 3) float in [0, 255] -> (H, W) BT.601 luminance."""
-    return rgb @ torch.tensor(LUMA, dtype=rgb.dtype, device=rgb.device)
 
 
 def resize(image: Tensor, height: int, width: int) -> Tensor:
