@@ -19,18 +19,21 @@ from PIL import Image
 Distortion = Callable[[np.ndarray], np.ndarray]
 
 
+def encode_decode(image: np.ndarray, file_format: str, **options) -> np.ndarray:
+    """Save ``image`` in ``file_format`` with Pillow's ``options`` and read it back."""
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format=file_format, **options)
+    return np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB"))
+
+
 def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
     """Encode as JPEG (4:2:0) at ``quality`` and decode again."""
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="JPEG", quality=quality, subsampling="4:2:0")
-    return np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB"))
+    return encode_decode(image, "JPEG", quality=quality, subsampling="4:2:0")
 
 
 def png(image: np.ndarray) -> np.ndarray:
     """Encode as PNG and decode again (lossless: the identity on 8-bit RGB)."""
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="PNG")
-    return np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB"))
+    return encode_decode(image, "PNG")
 
 
 def resize(image: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -80,16 +83,12 @@ EXTRA_DISTORTIONS: dict[str, Distortion] = {
 
 def webp(image: np.ndarray, quality: int) -> np.ndarray:
     """Encode as WebP (lossy) at ``quality`` and decode again."""
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="WEBP", quality=quality)
-    return np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB"))
+    return encode_decode(image, "WEBP", quality=quality)
 
 
 def jpeg444(image: np.ndarray, quality: int) -> np.ndarray:
     """Encode as JPEG without chroma subsampling (4:4:4) and decode again."""
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="JPEG", quality=quality, subsampling="4:4:4")
-    return np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB"))
+    return encode_decode(image, "JPEG", quality=quality, subsampling="4:4:4")
 
 
 def crop(image: np.ndarray, share: float) -> np.ndarray:
